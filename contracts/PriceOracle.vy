@@ -1,0 +1,301 @@
+# pragma version 0.4.3
+# pragma evm-version cancun
+"""
+@title PriceOracle
+@notice Guarded spot price of one underlying from a Chainlink-compatible feed (AggregatorV3Interface),
+        scaled to WAD.  Heartbeat, maximum deviation and jump cooldown come from the RiskRegistry, so
+        they change only through its time lock.
+@dev API
+     update() -> (uint256, bool)        nonpayable, anyone   read the feed, record an accepted price
+     peek() -> (uint256, bool, uint256) view                 what update() would return now, and the status
+     price_for_risk_increase() -> uint256  view              the price, or a revert naming the failed check
+     last_price(), last_updated_at(), last_round_id(), candidate_price(), candidate_since()   views
+     feed(), registry(), feed_decimals()                     immutables
+
+     How the market uses it (the semantics this contract guarantees):
+       price, ok = oracle.update()
+       - risk-increasing actions (open or increase a position, withdraw collateral, borrow): require ok.
+         ok means the feed answered, with positive in-range data from a complete round updated within the
+         heartbeat, not older than the last accepted answer, and within max deviation of the last accepted
+         price (or the jump has persisted for the cooldown, see below).
+       - closing/reducing positions and deposits: allowed whatever ok says; use `price`, which is the
+         current feed answer when it passed every integrity check (only the jump check failed), otherwise
+         the last accepted price (0 if none was ever accepted: the market must then refuse to value).
+       - liquidations are the market's call; this contract only reports.
+     Checks, in order, with the status update()/peek() report and the revert reason of
+     price_for_risk_increase():
+       1 FEED_CALL_FAILED   latestRoundData()/decimals() reverted, ran out of gas (200k cap), returned
+                            fewer than 5 words, or a round id >= 2^80      "oracle: feed call failed"
+       2 DECIMALS_CHANGED   decimals() differs from the value at deployment  "oracle: decimals changed"
+       3 NON_POSITIVE       answer <= 0                                       "oracle: non-positive answer"
+       4 OUT_OF_RANGE       scaled price 0 or above 1e36 (1e18 units)        "oracle: answer out of range"
+       5 INCOMPLETE_ROUND   updatedAt == 0 or answeredInRound < roundId      "oracle: incomplete round"
+       6 FUTURE_TIMESTAMP   updatedAt > now                                  "oracle: timestamp in the future"
+       7 STALE              now - updatedAt > heartbeat                      "oracle: stale price"
+       8 OUT_OF_ORDER       updatedAt < last accepted updatedAt              "oracle: older than last accepted"
+       9 JUMP               |p - last| > max_deviation * last                "oracle: price jump too large"
+     The first price ever read is accepted without the jump check.  Jump recovery: when a jumped price p
+     is seen, it becomes the candidate (time stamped now); a later price within max_deviation of the
+     candidate, seen at least oracle_jump_cooldown after it, is accepted (a genuine move persists, a
+     glitch does not).  A price that leaves the candidate's band restarts the candidate.  Keepers should
+     call update() at least once per heartbeat so that slow drifts are followed step by step.
+     Scaling: answer * 10^(18 - decimals), or answer / 10^(decimals - 18) rounded down for decimals > 18
+     (a sub-wei difference).  Decimals 0..36 are supported.
+     Gas (titanoboa, execution gas): see vyopt.risk.gas_report().
+"""
+
+interface RiskParams:
+    def oracle_heartbeat() -> uint256: view
+    def oracle_max_deviation() -> uint256: view
+    def oracle_jump_cooldown() -> uint256: view
+
+WAD: constant(uint256) = 10**18
+MAX_DECIMALS: constant(uint256) = 36
+MAX_PRICE: constant(uint256) = 10**36
+FEED_CALL_GAS: constant(uint256) = 200_000
+ROUND_ID_LIMIT: constant(uint256) = 2**80
+
+STATUS_OK: constant(uint256) = 0
+STATUS_FEED_CALL_FAILED: constant(uint256) = 1
+STATUS_DECIMALS_CHANGED: constant(uint256) = 2
+STATUS_NON_POSITIVE: constant(uint256) = 3
+STATUS_OUT_OF_RANGE: constant(uint256) = 4
+STATUS_INCOMPLETE_ROUND: constant(uint256) = 5
+STATUS_FUTURE_TIMESTAMP: constant(uint256) = 6
+STATUS_STALE: constant(uint256) = 7
+STATUS_OUT_OF_ORDER: constant(uint256) = 8
+STATUS_JUMP: constant(uint256) = 9
+
+struct Reading:
+    status: uint256      # STATUS_*
+    price: uint256       # WAD; meaningful when status is OK or JUMP
+    round_id: uint256
+    updated_at: uint256  # unix seconds
+    answer: int256       # raw feed answer
+
+event PriceAccepted:
+    price: uint256
+    round_id: indexed(uint256)
+    updated_at: uint256
+    after_jump: bool
+
+event PriceRejected:
+    status: indexed(uint256)
+    answer: int256
+    round_id: uint256
+    updated_at: uint256
+
+event JumpCandidate:
+    price: uint256
+    since: uint256
+
+feed: public(immutable(address))
+registry: public(immutable(RiskParams))
+feed_decimals: public(immutable(uint256))
+
+last_price: public(uint256)
+last_updated_at: public(uint256)
+last_round_id: public(uint256)
+candidate_price: public(uint256)
+candidate_since: public(uint256)
+
+
+@deploy
+def __init__(feed_: address, registry_: address):
+    """
+    @param feed_ AggregatorV3Interface address (the mock locally, a Chainlink proxy on a testnet)
+    @param registry_ RiskRegistry of the market (heartbeat, max deviation, jump cooldown)
+    """
+    assert feed_.is_contract, "oracle: feed is not a contract"
+    assert registry_.is_contract, "oracle: registry is not a contract"
+    ok: bool = False
+    response: Bytes[32] = b""
+    ok, response = raw_call(feed_, method_id("decimals()"), max_outsize=32, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    assert ok and len(response) == 32, "oracle: feed call failed"
+    d: uint256 = extract32(response, 0, output_type=uint256)
+    assert d <= MAX_DECIMALS, "oracle: unsupported decimals"
+    feed = feed_
+    registry = RiskParams(registry_)
+    feed_decimals = d
+    # the registry must answer (reverts otherwise)
+    extcall_result: uint256 = staticcall RiskParams(registry_).oracle_heartbeat()
+
+
+@internal
+@view
+def _read() -> Reading:
+    """
+    @notice Read the feed and run checks 1-8 (everything but the jump check).
+    """
+    r: Reading = empty(Reading)
+    ok: bool = False
+    data: Bytes[160] = b""
+    ok, data = raw_call(feed, method_id("latestRoundData()"), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    if not ok or len(data) < 160:
+        r.status = STATUS_FEED_CALL_FAILED
+        return r
+    r.round_id = extract32(data, 0, output_type=uint256)
+    r.answer = extract32(data, 32, output_type=int256)
+    r.updated_at = extract32(data, 96, output_type=uint256)
+    answered_in_round: uint256 = extract32(data, 128, output_type=uint256)
+    if r.round_id >= ROUND_ID_LIMIT or answered_in_round >= ROUND_ID_LIMIT:
+        r.status = STATUS_FEED_CALL_FAILED
+        return r
+
+    dec: Bytes[32] = b""
+    ok, dec = raw_call(feed, method_id("decimals()"), max_outsize=32, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    if not ok or len(dec) < 32:
+        r.status = STATUS_FEED_CALL_FAILED
+        return r
+    if extract32(dec, 0, output_type=uint256) != feed_decimals:
+        r.status = STATUS_DECIMALS_CHANGED
+        return r
+
+    if r.answer <= 0:
+        r.status = STATUS_NON_POSITIVE
+        return r
+    a: uint256 = convert(r.answer, uint256)
+    if feed_decimals <= 18:
+        factor: uint256 = 10 ** (18 - feed_decimals)
+        if a > MAX_PRICE // factor:
+            r.status = STATUS_OUT_OF_RANGE
+            return r
+        r.price = a * factor
+    else:
+        r.price = a // 10 ** (feed_decimals - 18)
+        if r.price == 0 or r.price > MAX_PRICE:
+            r.status = STATUS_OUT_OF_RANGE
+            return r
+
+    if r.updated_at == 0 or answered_in_round < r.round_id:
+        r.status = STATUS_INCOMPLETE_ROUND
+    elif r.updated_at > block.timestamp:
+        r.status = STATUS_FUTURE_TIMESTAMP
+    elif block.timestamp - r.updated_at > staticcall registry.oracle_heartbeat():
+        r.status = STATUS_STALE
+    elif r.updated_at < self.last_updated_at:
+        r.status = STATUS_OUT_OF_ORDER
+    return r
+
+
+@internal
+@pure
+def _within(p: uint256, ref: uint256, max_dev: uint256) -> bool:
+    # |p - ref| <= max_dev * ref (WAD fraction); p, ref <= 1e36 so the products stay below 2^256
+    diff: uint256 = 0
+    if p > ref:
+        diff = p - ref
+    else:
+        diff = ref - p
+    return diff * WAD <= max_dev * ref
+
+
+@internal
+@view
+def _evaluate() -> (Reading, bool):
+    """
+    @notice Checks 1-9; returns the reading and whether an OK came from jump recovery.
+    """
+    r: Reading = self._read()
+    if r.status != STATUS_OK:
+        return r, False
+    last: uint256 = self.last_price
+    if last == 0:
+        return r, False
+    max_dev: uint256 = staticcall registry.oracle_max_deviation()
+    if self._within(r.price, last, max_dev):
+        return r, False
+    cand: uint256 = self.candidate_price
+    if cand != 0 and self._within(r.price, cand, max_dev):
+        if block.timestamp >= self.candidate_since + staticcall registry.oracle_jump_cooldown():
+            return r, True
+    r.status = STATUS_JUMP
+    return r, False
+
+
+@internal
+@view
+def _price_to_use(r: Reading) -> uint256:
+    if r.status == STATUS_OK or r.status == STATUS_JUMP:
+        return r.price
+    return self.last_price
+
+
+@external
+def update() -> (uint256, bool):
+    """
+    @notice Read the feed; record the price when every check passes (anyone may call).
+    @return (price, ok_for_risk_increase): price in WAD (see the module doc for which price), ok true
+            only when every check passed
+    """
+    r: Reading = empty(Reading)
+    recovered: bool = False
+    r, recovered = self._evaluate()
+    if r.status == STATUS_OK:
+        if r.updated_at != self.last_updated_at or r.price != self.last_price or self.candidate_price != 0:
+            self.last_price = r.price
+            self.last_updated_at = r.updated_at
+            self.last_round_id = r.round_id
+            self.candidate_price = 0
+            self.candidate_since = 0
+            log PriceAccepted(price=r.price, round_id=r.round_id, updated_at=r.updated_at, after_jump=recovered)
+        return r.price, True
+    if r.status == STATUS_JUMP:
+        cand: uint256 = self.candidate_price
+        if cand == 0 or not self._within(r.price, cand, staticcall registry.oracle_max_deviation()):
+            self.candidate_price = r.price
+            self.candidate_since = block.timestamp
+            log JumpCandidate(price=r.price, since=block.timestamp)
+    log PriceRejected(status=r.status, answer=r.answer, round_id=r.round_id, updated_at=r.updated_at)
+    return self._price_to_use(r), False
+
+
+@view
+@external
+def peek() -> (uint256, bool, uint256):
+    """
+    @notice What update() would return now, without recording anything.
+    @return (price WAD, ok_for_risk_increase, status 0..9 as in the module doc)
+    """
+    r: Reading = empty(Reading)
+    recovered: bool = False
+    r, recovered = self._evaluate()
+    return self._price_to_use(r), r.status == STATUS_OK, r.status
+
+
+@internal
+@pure
+def _reason(status: uint256) -> String[40]:
+    if status == STATUS_FEED_CALL_FAILED:
+        return "oracle: feed call failed"
+    if status == STATUS_DECIMALS_CHANGED:
+        return "oracle: decimals changed"
+    if status == STATUS_NON_POSITIVE:
+        return "oracle: non-positive answer"
+    if status == STATUS_OUT_OF_RANGE:
+        return "oracle: answer out of range"
+    if status == STATUS_INCOMPLETE_ROUND:
+        return "oracle: incomplete round"
+    if status == STATUS_FUTURE_TIMESTAMP:
+        return "oracle: timestamp in the future"
+    if status == STATUS_STALE:
+        return "oracle: stale price"
+    if status == STATUS_OUT_OF_ORDER:
+        return "oracle: older than last accepted"
+    return "oracle: price jump too large"
+
+
+@view
+@external
+def price_for_risk_increase() -> uint256:
+    """
+    @notice The current feed price when every check passes; reverts naming the failed check otherwise.
+            A view: it does not record the price (call update() in the same transaction for that).
+    @return price, WAD
+    """
+    r: Reading = empty(Reading)
+    recovered: bool = False
+    r, recovered = self._evaluate()
+    if r.status != STATUS_OK:
+        raise self._reason(r.status)
+    return r.price

@@ -1,0 +1,82 @@
+# pragma version 0.4.3
+# pragma evm-version cancun
+"""
+@title fixed_exp
+@notice Exponential in fixed point (stateless module: import, do not initialize).
+@dev API
+     exp_x36(x: int256) -> uint256   internal pure   e^(x / 1e36) * 1e36
+     exp_wad(x: int256) -> uint256   internal pure   e^(x / 1e18) * 1e18
+
+     Method.  x = k ln2 + r with k = round(x / ln2), |r| <= ln2 / 2; e^r by the [7/7] Pade approximant
+     N(r) / N(-r), N split into even and odd parts E(r^2) + r O(r^2) that share r^2; then a shift by k.
+     The polynomials run in binary fixed point (Q120: value * 2^120) so each Horner step is one MUL and one
+     SHR, nested in a single expression (no memory round trip).
+     Pade [7/7] error on |r| <= 0.3466: 3e-23 relative (bound (7!)^2 / (14! 15!) r^15).  Coefficients are the
+     exact rationals (14-j)! 7! / (14! j! (7-j)!) rounded to 2^-120 (vyopt/approx/coefficients.py).
+     Result: relative error < 1e-22, then truncated to 1e-36.  Measured gas: see reports/pricing/bench.md.
+     Domain: x <= 88e36 (else "exp: overflow"); below -84e36 the result is 0 (e^-84 < 1e-36).
+"""
+
+X36: constant(int256) = 10**36
+Q120: constant(int256) = 2**120
+LN2_X36: constant(int256) = 693147180559945309417232121458176568
+HALF_LN2_X36: constant(int256) = 346573590279972654708616060729088284
+PADE0: constant(uint256) = 1329227995784915872903807060280344576
+PADE1: constant(uint256) = 664613997892457936451903530140172288
+PADE2: constant(uint256) = 153372461052105677642746968493885913
+PADE3: constant(uint256) = 21301730701681344117048190068595266
+PADE4: constant(uint256) = 1936520972880122192458926369872297
+PADE5: constant(uint256) = 116191258372807331547535582192338
+PADE6: constant(uint256) = 4303379939733604872130947488605
+PADE7: constant(uint256) = 76846070352385801288052633725
+
+
+@internal
+@pure
+def exp_x36(x: int256) -> uint256:
+    """
+    @notice e^(x / 1e36) at 1e36 scale.
+    @param x exponent at 1e36 scale, at most 88e36
+    @return e^x * 1e36, relative error < 1e-22, truncated; 0 below -84e36
+    """
+    assert x <= 88 * X36, "exp: overflow"
+    if x < -84 * X36:
+        return 0
+    # k = x / ln2 rounded to nearest, |k| <= 127; r = x - k ln2 in [-ln2/2, ln2/2]
+    k: int256 = 0
+    if x >= 0:
+        k = unsafe_div(unsafe_add(x, HALF_LN2_X36), LN2_X36)
+    else:
+        k = unsafe_div(unsafe_sub(x, HALF_LN2_X36), LN2_X36)
+    r: int256 = unsafe_sub(x, unsafe_mul(k, LN2_X36))
+    neg: bool = r < 0
+    if neg:
+        r = -r
+    # |r| <= 0.35e36: |r| * 2^120 < 5e71.  ar, r2 <= 0.35 * 2^120; partial sums < 1.1 * 2^120, so every
+    # product in the nested Horner is < 2^241: unsafe_* cannot overflow
+    ar: uint256 = convert(unsafe_div(unsafe_mul(r, Q120), X36), uint256)
+    r2: uint256 = unsafe_mul(ar, ar) >> 120
+    ev: uint256 = unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(PADE6, r2) >> 120, PADE4), r2) >> 120, PADE2), r2) >> 120, PADE0)
+    od: uint256 = unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(PADE7, r2) >> 120, PADE5), r2) >> 120, PADE3), r2) >> 120, PADE1), ar) >> 120
+    # ev >= 2^120 > od (od <= 0.18 * 2^120): the ratio lies in [0.70, 1.42]
+    res: uint256 = 0
+    if neg:
+        res = unsafe_div(unsafe_mul(unsafe_sub(ev, od), 10**36), unsafe_add(ev, od))
+    else:
+        res = unsafe_div(unsafe_mul(unsafe_add(ev, od), 10**36), unsafe_sub(ev, od))
+    if k >= 0:
+        # k <= 127 and res < 1.42e36 < 2^121: the shift stays below 2^248
+        return res << convert(k, uint256)
+    return res >> convert(-k, uint256)
+
+
+@internal
+@pure
+def exp_wad(x: int256) -> uint256:
+    """
+    @notice e^(x / 1e18) at 1e18 scale (WAD), truncated.
+    @param x exponent in WAD, at most 88e18
+    @return e^x in WAD
+    """
+    assert x <= 88 * 10**18, "exp: overflow"
+    return self.exp_x36(x * 10**18) // 10**18
