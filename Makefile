@@ -29,7 +29,7 @@ $(STAMP_PY): requirements.lock pyproject.toml
 	@touch $@
 
 $(STAMP_NODE): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@anvil --version | head -n 1
 	@touch $@
 
