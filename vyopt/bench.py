@@ -104,7 +104,7 @@ def measure_boa(n_domain: int, n_typical: int, n_iv: int):
                 except Exception as e:  # a documented revert: record the reason
                     import re
 
-                    m = re.search(r"bs: [a-z0-9 >]+", str(e))
+                    m = re.search(r"bs: [a-z0-9 ]+[a-z0-9]", str(e))
                     rec["iv_revert"] = m.group(0) if m else "revert"
             out[kind].append(rec)
             _progress(i + 1, n, f"boa {kind}")
