@@ -27,10 +27,7 @@ def call_price(spot: uint256, strike: uint256, vol: uint256, tau: uint256, rate:
     @param rate continuously compounded annual risk-free rate, WAD (-0.5 ... 1)
     @return call price in WAD (the unit of spot), truncated; error <= 1e-14 * spot + 1 wei
     """
-    c: uint256 = 0
-    p: uint256 = 0
-    c, p = black_scholes.prices(spot, strike, vol, tau, rate)
-    return c
+    return black_scholes.price(spot, strike, vol, tau, rate, True)
 
 
 @external
@@ -45,10 +42,7 @@ def put_price(spot: uint256, strike: uint256, vol: uint256, tau: uint256, rate: 
     @param rate continuously compounded annual risk-free rate, WAD (-0.5 ... 1)
     @return put price in WAD, truncated; error <= 1e-14 * spot + 1 wei
     """
-    c: uint256 = 0
-    p: uint256 = 0
-    c, p = black_scholes.prices(spot, strike, vol, tau, rate)
-    return p
+    return black_scholes.price(spot, strike, vol, tau, rate, False)
 
 
 @external

@@ -229,7 +229,10 @@ def queue_smile(expiry: uint256, smile: svi.Smile, reason_hash: bytes32) -> uint
     @notice Queue the SVI smile of an expiry (risk manager): a new expiry, or an update of a listed one.
             An update whose implied vol moves by at most max(5%, 1 vol point) at every grid k takes the
             short surface_delay (deadline eta + surface_delay); otherwise the normal delay, with at most
-            max(25%, 5 vol points).  A new expiry always takes the normal delay.
+            max(25%, 5 vol points).  The vols compared: the new smile's at T = expiry - eta, the current
+            smile's at T = expiry - (time it was written), i.e. calibration against calibration (a stored
+            smile's vol drifts up as expiry nears; see risk/surface.vy).  A new expiry always takes the
+            normal delay.
     @param expiry unix timestamp (seconds)
     @param smile raw SVI parameters, WAD
     @param reason_hash hash of the calibration record (non-zero)
@@ -242,16 +245,18 @@ def queue_smile(expiry: uint256, smile: svi.Smile, reason_hash: bytes32) -> uint
     old: svi.Smile = empty(svi.Smile)
     fast: bool = False
     eta: uint256 = block.timestamp + surface_delay
+    tau_old: uint256 = 0
     if listed:
         old = surface._smile(expiry)
-        fast = expiry > eta and surface._vol_step_ok(old, smile, expiry - eta, surface.FAST_STEP_REL, surface.FAST_STEP_ABS)
+        tau_old = expiry - surface._written_at(expiry)
+        fast = expiry > eta and surface._vol_step_ok(old, tau_old, smile, expiry - eta, surface.FAST_STEP_REL, surface.FAST_STEP_ABS)
     deadline: uint256 = eta + surface_delay
     if not fast:
         eta = block.timestamp + delay
         deadline = eta + grace_period
     surface._check_smile(expiry, smile, eta)
     if listed and not fast:
-        surface._check_vol_step(old, smile, expiry - eta, False)
+        surface._check_vol_step(old, tau_old, smile, expiry - eta, False)
     if not listed:
         live: uint256 = 0
         for e: uint256 in surface.expiry_list:
@@ -351,7 +356,7 @@ def _execute_smile(change_id: uint256, c: timelock.Change):
     old: svi.Smile = empty(svi.Smile)
     if surface._listed(expiry):
         old = surface._smile(expiry)
-        surface._check_vol_step(old, new, expiry - block.timestamp, c.fast)
+        surface._check_vol_step(old, expiry - surface._written_at(expiry), new, expiry - block.timestamp, c.fast)
     else:
         # a fast change is only queued for a listed expiry, which leaves the list only once expired
         assert not c.fast  # dev: fast change for an unlisted expiry
@@ -464,7 +469,19 @@ def smile(expiry: uint256) -> svi.Smile:
     @param expiry unix timestamp (seconds)
     @return (a, b, rho, m, sigma), WAD
     """
-    return svi._unpack(surface._listed_words(expiry))
+    return surface._unpack_stored(surface._listed_words(expiry))
+
+
+@view
+@external
+def smile_updated_at(expiry: uint256) -> uint256:
+    """
+    @notice When the listed smile of `expiry` was written (unix seconds); its vols were calibrated for
+            T = expiry - smile_updated_at.  The margin engine may treat an old smile as stale.
+    @param expiry unix timestamp (seconds) of a listed expiry
+    """
+    surface._listed_words(expiry)  # reverts "risk: no surface for expiry"
+    return surface._written_at(expiry)
 
 
 @view

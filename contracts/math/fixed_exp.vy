@@ -21,6 +21,8 @@ X36: constant(int256) = 10**36
 Q120: constant(int256) = 2**120
 LN2_X36: constant(int256) = 693147180559945309417232121458176568
 HALF_LN2_X36: constant(int256) = 346573590279972654708616060729088284
+LN2_U: constant(uint256) = 693147180559945309417232121458176568
+HALF_LN2_U: constant(uint256) = 346573590279972654708616060729088284
 PADE0: constant(uint256) = 1329227995784915872903807060280344576
 PADE1: constant(uint256) = 664613997892457936451903530140172288
 PADE2: constant(uint256) = 153372461052105677642746968493885913
@@ -42,32 +44,39 @@ def exp_x36(x: int256) -> uint256:
     assert x <= 88 * X36, "exp: overflow"
     if x < -84 * X36:
         return 0
-    # k = x / ln2 rounded to nearest, |k| <= 127; r = x - k ln2 in [-ln2/2, ln2/2]
-    k: int256 = 0
-    if x >= 0:
-        k = unsafe_div(unsafe_add(x, HALF_LN2_X36), LN2_X36)
-    else:
-        k = unsafe_div(unsafe_sub(x, HALF_LN2_X36), LN2_X36)
-    r: int256 = unsafe_sub(x, unsafe_mul(k, LN2_X36))
-    neg: bool = r < 0
+    # k = x / ln2 rounded to nearest, |k| <= 127; |r| = |x - k ln2| <= ln2/2.  Work on magnitudes with a
+    # sign flag (checked negations and conversions cost more than the arithmetic here).
+    neg: bool = x < 0
+    ax: uint256 = 0
     if neg:
-        r = -r
-    # |r| <= 0.35e36: |r| * 2^120 < 5e71.  ar, r2 <= 0.35 * 2^120; partial sums < 1.1 * 2^120, so every
-    # product in the nested Horner is < 2^241: unsafe_* cannot overflow
-    ar: uint256 = convert(unsafe_div(unsafe_mul(r, Q120), X36), uint256)
+        ax = convert(unsafe_sub(0, x), uint256)
+    else:
+        ax = convert(x, uint256)
+    k: uint256 = unsafe_div(unsafe_add(ax, HALF_LN2_U), LN2_U)
+    kl: uint256 = unsafe_mul(k, LN2_U)
+    rneg: bool = neg
+    ar: uint256 = 0
+    if ax >= kl:
+        ar = unsafe_sub(ax, kl)
+    else:
+        ar = unsafe_sub(kl, ax)
+        rneg = not neg
+    # |r| <= 0.35e36 -> Q120: < 5e71 before the division.  ar, r2 <= 0.35 * 2^120; partial sums
+    # < 1.1 * 2^120, so every product in the nested Horner is < 2^241: unsafe_* cannot overflow
+    ar = unsafe_div(unsafe_mul(ar, 2**120), 10**36)
     r2: uint256 = unsafe_mul(ar, ar) >> 120
     ev: uint256 = unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(PADE6, r2) >> 120, PADE4), r2) >> 120, PADE2), r2) >> 120, PADE0)
     od: uint256 = unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(PADE7, r2) >> 120, PADE5), r2) >> 120, PADE3), r2) >> 120, PADE1), ar) >> 120
-    # ev >= 2^120 > od (od <= 0.18 * 2^120): the ratio lies in [0.70, 1.42]
+    # ev >= 2^120 > od (od <= 0.18 * 2^120): e^r = (ev + od)/(ev - od), in [0.70, 1.42]
     res: uint256 = 0
-    if neg:
+    if rneg:
         res = unsafe_div(unsafe_mul(unsafe_sub(ev, od), 10**36), unsafe_add(ev, od))
     else:
         res = unsafe_div(unsafe_mul(unsafe_add(ev, od), 10**36), unsafe_sub(ev, od))
-    if k >= 0:
-        # k <= 127 and res < 1.42e36 < 2^121: the shift stays below 2^248
-        return res << convert(k, uint256)
-    return res >> convert(-k, uint256)
+    if neg:
+        return res >> k
+    # k <= 127 and res < 1.42e36 < 2^121: the shift stays below 2^248
+    return res << k
 
 
 @internal

@@ -33,40 +33,6 @@ LN_P7: constant(uint256) = 2171670658377686162680142
 
 @internal
 @pure
-def _msb(x: uint256) -> uint256:
-    """
-    @notice Index of the most significant set bit of x (x > 0), by binary search.
-    """
-    r: uint256 = 0
-    y: uint256 = x
-    if y >= 1 << 128:
-        y = y >> 128
-        r = 128
-    if y >= 1 << 64:
-        y = y >> 64
-        r = unsafe_add(r, 64)
-    if y >= 1 << 32:
-        y = y >> 32
-        r = unsafe_add(r, 32)
-    if y >= 1 << 16:
-        y = y >> 16
-        r = unsafe_add(r, 16)
-    if y >= 1 << 8:
-        y = y >> 8
-        r = unsafe_add(r, 8)
-    if y >= 1 << 4:
-        y = y >> 4
-        r = unsafe_add(r, 4)
-    if y >= 1 << 2:
-        y = y >> 2
-        r = unsafe_add(r, 2)
-    if y >= 1 << 1:
-        r = unsafe_add(r, 1)
-    return r
-
-
-@internal
-@pure
 def ln_x36(x: uint256) -> int256:
     """
     @notice ln(x / 1e36) at 1e36 scale.
@@ -74,29 +40,60 @@ def ln_x36(x: uint256) -> int256:
     @return ln(x / 1e36) * 1e36, absolute error below 3e-19 (in real units)
     """
     assert x != 0, "ln: x must be positive"
-    # 1e36 lies in [2^119, 2^120): shifting x so its top bit is bit 119 gives m * 1e36 with m in [0.66, 1.33).
-    k: int256 = convert(self._msb(x), int256) - 119
+    # b = index of the top bit of x, by binary search (inlined: a helper call costs a memory frame)
+    b: uint256 = 0
+    r: uint256 = x
+    if r >= 1 << 128:
+        r = r >> 128
+        b = 128
+    if r >= 1 << 64:
+        r = r >> 64
+        b = unsafe_add(b, 64)
+    if r >= 1 << 32:
+        r = r >> 32
+        b = unsafe_add(b, 32)
+    if r >= 1 << 16:
+        r = r >> 16
+        b = unsafe_add(b, 16)
+    if r >= 1 << 8:
+        r = r >> 8
+        b = unsafe_add(b, 8)
+    if r >= 1 << 4:
+        r = r >> 4
+        b = unsafe_add(b, 4)
+    if r >= 1 << 2:
+        r = r >> 2
+        b = unsafe_add(b, 2)
+    if r >= 2:
+        b = unsafe_add(b, 1)
+    # 1e36 lies in [2^119, 2^120): shifting x so its top bit is bit 119 gives y = m * 1e36, m in [0.66, 1.33);
+    # below 1/sqrt2 take one more bit, so m in [0.7071, 1.33) and k = b - 119 (or b - 120)
     y: uint256 = 0
-    if k >= 0:
-        y = x >> convert(k, uint256)
+    k: int256 = 0
+    if b >= 119:
+        y = x >> unsafe_sub(b, 119)
+        k = convert(unsafe_sub(b, 119), int256)
     else:
-        y = x << convert(-k, uint256)
+        y = x << unsafe_sub(119, b)
+        k = -convert(unsafe_sub(119, b), int256)
     if y < SQRT_HALF_X36:
         # y < 0.7072e36 < 2^119, so doubling stays below 2^120
         y = unsafe_add(y, y)
         k = unsafe_sub(k, 1)
-    # y in [0.7071e36, 1.33e36]: s = (y - 1)/(y + 1) in Q120, |s| <= 0.1716 * 2^120; products < 2^241
-    yi: int256 = convert(y, int256)
-    s: int256 = unsafe_div(unsafe_mul(unsafe_sub(yi, X36), Q120), unsafe_add(yi, X36))
-    a: uint256 = convert(s, uint256) if s >= 0 else convert(-s, uint256)
+    # |s| = |m - 1| / (m + 1) in Q120, at most 0.1716 * 2^120; products below are < 2^241
+    neg: bool = y < 10**36
+    a: uint256 = 0
+    if neg:
+        a = unsafe_div(unsafe_mul(unsafe_sub(10**36, y), 2**120), unsafe_add(y, 10**36))
+    else:
+        a = unsafe_div(unsafe_mul(unsafe_sub(y, 10**36), 2**120), unsafe_add(y, 10**36))
     t: uint256 = unsafe_div(unsafe_mul(unsafe_mul(a, a) >> 120, 100), 3)
     p: uint256 = unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(unsafe_add(unsafe_mul(LN_P7, t) >> 120, LN_P6), t) >> 120, LN_P5), t) >> 120, LN_P4), t) >> 120, LN_P3), t) >> 120, LN_P2), t) >> 120, LN_P1), t) >> 120, LN_P0)
-    # ln m = 2 s p: a * p < 2^240; then from Q120 to 1e36
-    lnm: int256 = convert(unsafe_mul(unsafe_mul(a, p) >> 119, 10**36) >> 120, int256)
-    if s < 0:
-        lnm = -lnm
-    # |k| <= 137: k ln2 < 1e38
-    return unsafe_add(lnm, unsafe_mul(k, LN2_X36))
+    # ln m = 2 s p: a * p < 2^240; from Q120 to 1e36.  |k| <= 137: k ln2 < 1e38
+    lnm: uint256 = unsafe_mul(unsafe_mul(a, p) >> 119, 10**36) >> 120
+    if neg:
+        return unsafe_sub(unsafe_mul(k, LN2_X36), convert(lnm, int256))
+    return unsafe_add(unsafe_mul(k, LN2_X36), convert(lnm, int256))
 
 
 @internal

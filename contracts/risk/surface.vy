@@ -10,7 +10,9 @@
      _listed(expiry) -> bool                              internal view
      _smile(expiry) -> svi.Smile                          internal view   zeros when not listed
      _check_smile(expiry, s, at)                          internal view   every rule of a smile write, as of time `at`
-     _vol_step_ok(old, new, tau, rel, abs_) -> bool       internal pure   max implied-vol move on the grid
+     _written_at(expiry) -> uint256                       internal view   time the listed smile was written
+     _vol_step_ok(old, tau_old, new, tau_new, rel, abs_)  internal pure   max implied-vol move on the grid
+     _check_vol_step(old, tau_old, new, tau_new, fast)    internal pure   the same, reverting
      _write(expiry, s)                                    internal        insert (sorted) or overwrite
      _remove_expired() -> uint256                         internal        drop expiries <= now, log each
      expiry_list: DynArray[uint256, 12]                   storage         listed expiries, ascending
@@ -25,6 +27,14 @@
        calendar: w_prev(k) <= w_E(k) <= w_next(k) at every grid k, against the live neighbours
                  (listed expiries > at)                   "risk: calendar arbitrage"
      Total variance at a fixed k does not depend on time, so a calendar-consistent list stays consistent.
+
+     Step of an update.  The vols compared are the ones each calibration asserts: the new smile at the
+     write time (T = E - at), the current smile at the time it was written (T = E - written_at).  A
+     stored smile's implied vol sqrt(w / T) drifts up as T shrinks; measuring the step against that
+     drifted vol would freeze a stale smile near expiry (a correction back to the calibrated level
+     would look like a large cut).  Against the calibrated vol, an hourly recalibration at unchanged
+     market vol is a zero step however close the expiry.
+     Storage: word 0 as svi._pack; word 1 = sigma | written_at << 64.
 """
 
 from . import svi
@@ -53,6 +63,12 @@ smile_words: HashMap[uint256, uint256[2]]
 
 
 @internal
+@pure
+def _unpack_stored(words: uint256[2]) -> svi.Smile:
+    return svi._unpack([words[0], words[1] & svi.MASK64])
+
+
+@internal
 @view
 def _listed(expiry: uint256) -> bool:
     # sigma >= SIGMA_MIN > 0 for every stored smile, so a zero second word means "not listed"
@@ -65,7 +81,13 @@ def _smile(expiry: uint256) -> svi.Smile:
     words: uint256[2] = self.smile_words[expiry]
     if words[1] == 0:
         return empty(svi.Smile)
-    return svi._unpack(words)
+    return self._unpack_stored(words)
+
+
+@internal
+@view
+def _written_at(expiry: uint256) -> uint256:
+    return self.smile_words[expiry][1] >> 64
 
 
 @internal
@@ -94,7 +116,7 @@ def _implied_vol_at(expiry: uint256, strike: uint256, forward: uint256) -> uint2
     ratio: uint256 = strike * WAD // forward
     assert ratio != 0, "risk: strike/forward out of range"
     k: int256 = fixed_ln.ln_wad(ratio)
-    w: int256 = svi._total_variance(svi._unpack(words), k)
+    w: int256 = svi._total_variance(self._unpack_stored(words), k)
     return svi._implied_vol(w, expiry - block.timestamp)
 
 
@@ -103,36 +125,37 @@ def _implied_vol_at(expiry: uint256, strike: uint256, forward: uint256) -> uint2
 def _total_variance_at(expiry: uint256, k: int256) -> int256:
     words: uint256[2] = self._listed_words(expiry)
     assert k >= -10**21 and k <= 10**21, "risk: k out of range"
-    return svi._total_variance(svi._unpack(words), k)
+    return svi._total_variance(self._unpack_stored(words), k)
 
 
 @internal
 @pure
-def _check_vol_step(old: svi.Smile, new: svi.Smile, tau: uint256, fast: bool):
+def _check_vol_step(old: svi.Smile, tau_old: uint256, new: svi.Smile, tau_new: uint256, fast: bool):
     """
     @notice Step bound of a smile update: fast (surface_delay) or slow (delay) bound; see _vol_step_ok.
     """
     ok: bool = False
     if fast:
-        ok = self._vol_step_ok(old, new, tau, FAST_STEP_REL, FAST_STEP_ABS)
+        ok = self._vol_step_ok(old, tau_old, new, tau_new, FAST_STEP_REL, FAST_STEP_ABS)
     else:
-        ok = self._vol_step_ok(old, new, tau, SLOW_STEP_REL, SLOW_STEP_ABS)
+        ok = self._vol_step_ok(old, tau_old, new, tau_new, SLOW_STEP_REL, SLOW_STEP_ABS)
     assert ok, "risk: vol step too large"
 
 
 @internal
 @pure
-def _vol_step_ok(old: svi.Smile, new: svi.Smile, tau: uint256, rel: uint256, abs_: uint256) -> bool:
+def _vol_step_ok(old: svi.Smile, tau_old: uint256, new: svi.Smile, tau_new: uint256, rel: uint256, abs_: uint256) -> bool:
     """
     @notice True when, at every grid k, |vol_new(k) - vol_old(k)| <= max(rel * vol_old(k), abs_).
-    @param tau time to expiry, seconds (> 0)
+    @param old current smile; its vols are taken at tau_old = expiry - written_at (seconds, > 0)
+    @param new proposed smile; its vols are taken at tau_new = expiry - write time (seconds, > 0)
     @param rel relative step, WAD fraction of the old vol
     @param abs_ absolute step, WAD vol
     """
     for i: uint256 in range(svi.N_GRID):
         k: int256 = svi._grid_k(i)
-        v_old: uint256 = svi._implied_vol(svi._total_variance(old, k), tau)
-        v_new: uint256 = svi._implied_vol(svi._total_variance(new, k), tau)
+        v_old: uint256 = svi._implied_vol(svi._total_variance(old, k), tau_old)
+        v_new: uint256 = svi._implied_vol(svi._total_variance(new, k), tau_new)
         # allowed step rounded down: a borderline step is refused
         allowed: uint256 = max(v_old * rel // WAD, abs_)
         if v_new > v_old + allowed or v_old > v_new + allowed:
@@ -169,9 +192,9 @@ def _check_smile(expiry: uint256, s: svi.Smile, at: uint256):
     p: svi.Smile = empty(svi.Smile)
     n: svi.Smile = empty(svi.Smile)
     if prev != 0:
-        p = svi._unpack(self.smile_words[prev])
+        p = self._unpack_stored(self.smile_words[prev])
     if nxt != 0:
-        n = svi._unpack(self.smile_words[nxt])
+        n = self._unpack_stored(self.smile_words[nxt])
 
     for i: uint256 in range(svi.N_GRID):
         k: int256 = svi._grid_k(i)
@@ -189,7 +212,8 @@ def _check_smile(expiry: uint256, s: svi.Smile, at: uint256):
 @internal
 def _write(expiry: uint256, s: svi.Smile):
     """
-    @notice Store the smile of `expiry`, inserting the expiry in sorted position when new.
+    @notice Store the smile of `expiry` stamped with the current time, inserting the expiry in sorted
+            position when new.
     """
     if not self._listed(expiry):
         n: uint256 = len(self.expiry_list)
@@ -204,7 +228,10 @@ def _write(expiry: uint256, s: svi.Smile):
         if not placed:
             out.append(expiry)
         self.expiry_list = out
-    self.smile_words[expiry] = svi._pack(s)
+    words: uint256[2] = svi._pack(s)
+    # block.timestamp < 2^64 for the next 5e11 years; sigma < 2^64 (hard bound)
+    words[1] = words[1] | (block.timestamp << 64)
+    self.smile_words[expiry] = words
 
 
 @internal
@@ -217,7 +244,7 @@ def _remove_expired() -> uint256:
     removed: uint256 = 0
     for e: uint256 in self.expiry_list:
         if e <= block.timestamp:
-            log ExpiryRemoved(expiry=e, smile=svi._unpack(self.smile_words[e]))
+            log ExpiryRemoved(expiry=e, smile=self._unpack_stored(self.smile_words[e]))
             self.smile_words[e] = empty(uint256[2])
             removed += 1
         else:
