@@ -3,63 +3,77 @@
 Deribit BTC options are inverse: the payoff is in USD, max(F_T - K, 0) for a call, but premium and settlement
 are in BTC, so a price in BTC is the USD value divided by the BTC price.  The snapshot analysed here is
 /work/shared/data/market/deribit-btc-options-2022-04-20.csv (384 instruments, one `public/ticker` answer each,
-taken within 31 s; `interest_rate` is 0 on every row).
+stamped within 31 s; `interest_rate` is 0 on every row, every row has mark_iv > 0).
 
 Mark price (BTC) -- reproduced by:
     F     = underlying_price  (USD; the forward of that expiry: the future's price, or Deribit's synthetic
             forward "SYN.BTC-..." for expiries without a future)
-    T     = (expiration_timestamp - timestamp) / (365 * 86_400_000)      (both in ms; ACT/365 to the ms)
+    T     = round((expiration_timestamp - timestamp) / 60 000 ms) minutes / (365 * 1440)
+            i.e. WHOLE MINUTES to expiry (nearest) on a 365-day year
     sigma = mark_iv / 100
     mark_price = Black76(F, K, sigma, T, r = 0) / F,  i.e. Black-Scholes with S = F and r = 0, in USD,
                  divided by the same F.
-A 365.25-day year or 360-day year fits clearly worse (median relative error 4e-4 and 6e-3 against 1e-4).
-Rows whose mark is 0 (16 far out-of-the-money short-dated ones) have model values below 5e-9 BTC, i.e.
+How T was pinned down: (1) 365 days: with 365.25 or 360 the median relative mark error grows from 7.7e-5 to
+2.8e-4 and 4.2e-3.  (2) whole minutes: a deep in-the-money put has rho = -K T / 100 almost exactly, so its
+printed rho gives T to ~10 s; on those rows the T Deribit used is off the millisecond T by exactly the seconds
+past the minute of `timestamp` (flipping to the next minute past the half minute).  The marks agree: on the
+22 out-of-the-money rows of the synthetic-forward expiries (whose forward is clean), the implied vol of the
+mark is within the 0.005-vol-point print of mark_iv on 21 rows with minute T, 15 rows with millisecond T.
+The instant Deribit rounds is ~0.5-0.8 s before `timestamp` (rows stamped 30.505 s and 30.508 s past a minute
+still round down, one stamped 30.769 s rounds up); this module rounds `timestamp` itself, so the 12 rows
+stamped within 1 s after a half minute may get the neighbouring minute (the tests' budget allows for it).
+Rows whose mark is 0 (16 far out-of-the-money short-dated ones) have model values below 1.2e-9 BTC, i.e.
 they round to 0 at the 8 decimals Deribit prints.
 
 Greeks -- Deribit reports the greeks of the USD-valued option (Black-Scholes with S = F, r = 0, T as above):
-    delta  dV_usd/dF: N(d1) for a call, N(d1) - 1 for a put.  The forward delta of the USD option, NOT the
-           premium-adjusted (BTC-denominated) delta N(d1) - V/F (which misses by up to ~0.1 on ITM rows).
+    delta  dV_usd/dF: N(d1) for a call, N(d1) - 1 for a put: the forward delta of the USD option, NOT the
+           premium-adjusted (BTC-denominated) delta N(d1) - V/F (misses by 0.07 median, up to 8.5 on deep ITM).
     gamma  d2V_usd/dF2 = n(d1) / (F sigma sqrt T), per USD.  Printed with 5 decimals, so it is 0, 1e-05, ...
-           for most rows: only the rounding can be checked.
+           on most rows: only the rounding can be checked.
     vega   dV_usd/dsigma / 100: USD per 1 vol point.
-    theta  USD per calendar day: theta_year / 365 with theta_year = -F n(d1) sigma / (2 sqrt T), BUT for the
-           last day the decay is limited: theta_day = max(theta_year / 365 * min(1, T_days), -V_usd), i.e.
-           the linear decay over what is left of the next day (or of the option's life, if shorter), never
-           more than the whole option value.  (Found on the 82 rows of the 21APR22 and 22APR22 expiries;
-           the plain theta_year / 365 misses those by up to 120 USD per day.)
+    theta  USD per calendar day: theta_day = max(theta_year / 365 * min(1, T_days), -V_usd) with
+           theta_year = -F n(d1) sigma / (2 sqrt T): the linear decay over what is left of the next day (or of
+           the option's life, if shorter), never more than the whole option value.  The limit binds on the last
+           day (the 21APR22 rows) and wherever a day's decay exceeds V (far OTM); the plain theta_year / 365
+           misses those rows by up to 122 USD per day.
     rho    USD per 1 % of rate, with the SPOT Black-Scholes rho: K T N(d2) / 100 (call), -K T N(-d2) / 100
-           (put), although the price itself is Black-76 on the forward (whose own rho would be -T V).
-All five use `underlying_price` as is; solving each row for the forward implied by its mark price fits
-the greeks worse, so the greeks and the mark were taken from the same F.
+           (put), although the price itself is Black-76 on the forward (whose own rho, -T V / 100, misses by
+           up to 401 USD).
+All five use `underlying_price` as printed: solving each row for the forward implied by its mark fits the
+greeks worse.
 
-Measured agreement on all 384 rows (every row has mark_iv > 0; `agreement_summary` recomputes these):
-    mark price   max |diff| 1.45e-3 BTC (a 400000-strike put worth 8.53 BTC), median 2.8e-6 BTC;
-                 relative (368 rows with mark > 0): max 6.4e-3 (a 1.6e-5 BTC mark, 2 printed digits),
-                 median 1.0e-4.
-    implied vol  of Deribit's mark under this convention vs mark_iv: see agreement_summary["implied_vol"]
-    delta        max |diff| 5.8e-5, median 3.5e-6     (5 printed decimals: rounding alone is 5e-6)
-    gamma        max |diff| 5.0e-6, median 1.9e-6     (all within the 5e-6 rounding of the print)
-    vega         max |diff| 1.2e-2, median 4.1e-4 USD; relative max 4.9e-3, median 7.5e-5
-    theta        max |diff| 7.5e-2, median 7.4e-4 USD/day; relative max 6.8e-3, median 1.1e-4
-    rho          max |diff| 6.8e-3, median 2.1e-4 USD; relative max 2.1e-3, median 3.2e-5
-The residuals are explained by the quote itself, not by the model: mark_iv is printed with 2 decimals
-(+-0.005 vol points, i.e. +-vega_btc * 5e-5 BTC on the mark), the mark with 8 decimals, and the
-underlying moves while the snapshot is taken (index_price spans 41166.70-41187.81 USD, 5.1e-4 relative,
-over the 31 s).  Solving each row for the forward that makes the model hit the mark gives offsets of up to
-~11 USD (2.6e-4) from `underlying_price` on futures expiries, but ~0.005 USD (the print's rounding) on the
-synthetic SYN.* forwards: Deribit's mark and `underlying_price` are not taken at exactly the same instant.
-The tests (tests/reference/test_deribit_ref.py) bound each difference by that error budget.
+Measured agreement on all 384 rows (`agreement_summary` recomputes these):
+    mark price   max |diff| 1.45e-3 BTC (BTC-30SEP22-400000-P, worth 8.53 BTC), median 2.7e-6 BTC;
+                 relative on the 342 marks >= 1e-4 BTC: max 7.1e-3, median 7.7e-5 (over all 368 positive
+                 marks the max is 0.27, on a mark printed as 1e-08)
+    implied vol  of the mark vs mark_iv, out-of-the-money rows with marks >= 1e-4 BTC (150): median 0.0034,
+                 max 0.16 vol points (mark_iv is printed to 0.01)
+    delta        max |diff| 4.4e-5, median 3.4e-6       (5 printed decimals: the print alone is 5e-6)
+    gamma        max |diff| 5.0e-6, median 1.9e-6       (all within the 5e-6 of the print)
+    vega         max |diff| 1.2e-2 USD, median 3.6e-4; relative max 1.3e-3, median 6.0e-5
+    theta        max |diff| 9.1e-2 USD/day, median 7.3e-4; relative max 3.8e-3, median 9.7e-5
+    rho          max |diff| 6.9e-3 USD, median 7.8e-5; relative max 1.3e-3, median 9.5e-6
+    (relative figures of a greek on rows whose printed value is >= 5e-3)
+The residuals are explained by the quote, not by the model: mark_iv is printed with 2 decimals (+-0.005
+vol points, i.e. +-vega_btc * 5e-5 BTC on the mark), the mark with 8 decimals and the greeks with 5, and the
+underlying moves while the snapshot is taken (index_price spans 41166.70-41187.81 USD, 5.1e-4 relative, over
+the 31 s).  Solving each row for the forward that makes the model hit the mark gives offsets of up to ~11 USD
+(2.6e-4) from `underlying_price` on futures expiries, but ~0.005 USD (the print's rounding) on the synthetic
+SYN.* forwards: on futures expiries Deribit's mark and `underlying_price` are not taken at the same instant.
+tests/reference/test_deribit_ref.py bounds every row by that error budget (worst row at 0.50 of it for the
+mark, <= 1.0 for each greek) and checks that the rejected alternatives above fall outside it.
 
 API:
-    DATA_PATH                       default location of the snapshot (shared/ beside the repo)
-    DeribitOption                   one row, clean field names (frozen dataclass)
+    DATA_PATH                         default location of the snapshot (shared/ beside the repo)
+    DeribitOption                     one row, clean field names (frozen dataclass)
     load_chain(path=DATA_PATH) -> list[DeribitOption]
-    year_fraction(opt) -> float     T in years (ACT/365, ms)
-    model_mark_price(opt) -> float  BTC
-    model_value_usd(opt) -> float   USD
-    model_greeks(opt) -> Greeks     in Deribit's units (see above)
-    implied_vol_of_mark(opt) -> float | None   vol (fraction) that reproduces opt.mark_price in this convention
-    agreement_summary(path=DATA_PATH) -> dict   the figures above, JSON-serialisable
+    minutes_to_expiry(opt) -> int     whole minutes, nearest
+    year_fraction(opt) -> Fraction    T in years as Deribit uses it
+    model_value_usd(opt, sigma=None) -> float     Black-76 value of the USD payoff
+    model_mark_price(opt) -> float    BTC
+    model_greeks(opt) -> Greeks       in Deribit's units (see above)
+    implied_vol_of_mark(opt) -> float | None      vol (fraction) that reproduces opt.mark_price in this convention
+    agreement_summary(path=DATA_PATH) -> dict     the figures above, JSON-serialisable
 """
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ def deribit_agreement(pricer):
     for o in rows:
         f = int(round(o.underlying_price * 1e6)) * 10**12
         k = int(o.strike) * WAD
-        tau = (o.expiry_ms - o.timestamp_ms) // 1000
+        tau = deribit.minutes_to_expiry(o) * 60  # Deribit's T: whole minutes (reference/deribit.py)
         vol = int(round(o.mark_iv * 1e4)) * 10**12
         usd = pricer.call_price(f, k, vol, tau, 0) if o.is_call else pricer.put_price(f, k, vol, tau, 0)
         btc = usd / f
@@ -274,10 +274,10 @@ def render(res) -> str:
     d = res.get("deribit", {})
     if "rows" in d:
         lines += ["", "## Deribit BTC chain 2022-04-20 (mark prices from Deribit's mark IVs)", "",
-                  "Convention: Black-76 on `underlying_price`, r = 0, ACT/365 (reference/deribit.py).", "",
+                  "Convention: Black-76 on `underlying_price`, r = 0, T = whole minutes to expiry / 365 days (reference/deribit.py).", "",
                   f"- contract vs Deribit mark, {d['rows']} rows: max {d['mark_abs_btc']['max']:.2e} BTC, median {d['mark_abs_btc']['median']:.2e} BTC; "
                   f"relative median {d['mark_rel']['median']:.2e}, max {d['mark_rel']['max']:.2e}",
-                  f"- contract vs reference convention: max {d['contract_vs_reference_convention_btc']['max']:.2e} BTC (tau in whole seconds)",
+                  f"- contract vs reference convention: max {d['contract_vs_reference_convention_btc']['max']:.2e} BTC",
                   "- reference greeks vs Deribit's printed greeks: see bench.json `deribit.reference_summary`"]
     lines += ["", "![gas and error](gas_and_error.png)", "", "![error heat map](error_heatmap.png)", ""]
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """The contract reproduces Deribit's BTC marks from Deribit's own mark IVs (convention: reference/deribit.py:
-Black-76 on underlying_price, r = 0, ACT/365; BTC price = USD value / F).
+Black-76 on underlying_price, r = 0, T in whole minutes / 365 days; BTC price = USD value / F).
 
-The contract takes tau in whole seconds (the snapshot's times are in ms), so it is compared with the
-reference at the same integer inputs, and with Deribit's printed mark within the quote's own error budget.
+The contract is compared with the reference at the same integer inputs (tau = whole minutes * 60 s), and
+with Deribit's printed mark within the quote's own error budget.
 """
 import math
 
@@ -22,7 +22,7 @@ def test_contract_marks__shared_deribit_chain__match_the_reference_convention(pr
     for o in rows:
         f = int(round(o.underlying_price * 1e6)) * 10**12
         k = int(o.strike) * WAD
-        tau = (o.expiry_ms - o.timestamp_ms) // 1000
+        tau = deribit.minutes_to_expiry(o) * 60  # Deribit's T: whole minutes (reference/deribit.py)
         vol = int(round(o.mark_iv * 1e4)) * 10**12  # percent with 2 decimals -> exact WAD
         usd = pricer.call_price(f, k, vol, tau, 0) if o.is_call else pricer.put_price(f, k, vol, tau, 0)
         want = ref.price_wad(f, k, vol, tau, 0, o.is_call)

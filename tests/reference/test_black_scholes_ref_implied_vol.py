@@ -59,10 +59,12 @@ def test_implied_vol_wad__floored_model_price__reprices_to_the_same_integer(args
     price = floor_int(exact)
     reason = bs.iv_domain_error(price, spot, strike, tau, rate, is_call)
     if reason is not None:
-        lower, _ = bs.no_arbitrage_bounds_wad(spot, strike, tau, rate, is_call)
+        lower, upper = bs.no_arbitrage_bounds_wad(spot, strike, tau, rate, is_call)
         with mp.workdps(80):
             if reason == bs.REASON_PRICE_LOW:  # the time value is below one wei
                 assert exact - lower < 1
+            elif reason == bs.REASON_PRICE_HIGH:  # price within the 50-digit precision of S (or K e^{-rT})
+                assert upper - exact <= mpf(10) ** -45 * upper
             else:  # flooring moved the price below model(1e-4): vol is within one wei of price above it
                 assert reason == bs.REASON_IV_RANGE
                 assert exact - bs.price_wad(spot, strike, bs.VOL_MIN, tau, rate, is_call) < 1
@@ -79,6 +81,42 @@ def test_implied_vol_wad__floored_model_price__reprices_to_the_same_integer(args
         assert abs(repriced - price) <= tol
         assert price <= exact  # and the recovered vol is not above the original one (price is monotone)
         assert iv <= vol * (1 + mpf(10) ** -38)
+
+
+def test_implied_vol_wad__price_one_wei_below_spot_at_max_vol__is_valid_regression():
+    # Found by the deep profile: spot 1e-5, strike 1e-6, vol 20, 2.24 years, r = 100 %.  The exact call value is
+    # S - ~1e-38 wei, which at 50 digits (1e13 wei) prints as S exactly, so floor(price_wad) == S: flooring a
+    # 50-digit value cannot be trusted within 1e-50 relative of an integer.  The spec answer for S - 1 wei is
+    # still "valid" (S - 1 < model(20) < S), and the solver must find a vol below 20 that reprices it.
+    spot, strike, tau, rate = 9_999_999_999_999, 1_000_000_000_000, 70_586_264, 10**18
+    with mp.workdps(80):  # the precision limit itself: the 50-digit value is S to its last digit
+        assert abs(bs.price_wad(spot, strike, bs.VOL_MAX, tau, rate, True) - spot) <= mpf(10) ** -35
+    assert bs.iv_domain_error(spot, spot, strike, tau, rate, True) == bs.REASON_PRICE_HIGH
+    assert bs.iv_domain_error(spot - 1, spot, strike, tau, rate, True) is None
+    iv = bs.implied_vol_wad(spot - 1, spot, strike, tau, rate, True)
+    assert bs.VOL_MIN < iv < bs.VOL_MAX
+    S, K, _, T, r = real_args(spot, strike, bs.VOL_MAX, tau, rate)
+    with mp.workdps(80):
+        assert abs(bs.price(S, K, iv / bs.WAD, T, r, True) * bs.WAD - (spot - 1)) <= mpf(10) ** -30
+
+
+@pytest.mark.parametrize(
+    "spot, strike, vol, tau, rate, is_call, price, reason",
+    [
+        # Found by the deep profile: a call at vol 20 over 10 years is worth S - tiny, which floors to S itself;
+        # S is exactly the upper bound and must be rejected (the bound used to be S/1e18 rounded, times 1e18,
+        # a 1e-60-relative hair above S, and let it through to the solver).
+        (136_459_878_490_979, 10**12, 20 * 10**18, 315_360_000, -5 * 10**17, True, 136_459_878_490_979, bs.REASON_PRICE_HIGH),
+        # Found by the deep profile: an ITM put over one second with r = 0 is worth K - S + 1e-(huge), which
+        # floors to K - S, exactly the lower bound: rejected, not passed on.
+        (10**12, 1_082_085_829_573, 10**14, 1, 0, False, 82_085_829_573, bs.REASON_PRICE_LOW),
+    ],
+)
+def test_iv_domain_error__price_exactly_at_a_rational_bound__rejected_regression(spot, strike, vol, tau, rate, is_call, price, reason):
+    assert floor_int(bs.price_wad(spot, strike, vol, tau, rate, is_call)) == price
+    assert bs.iv_domain_error(price, spot, strike, tau, rate, is_call) == reason
+    with pytest.raises(bs.BSDomainError, match=reason):
+        bs.implied_vol_wad(price, spot, strike, tau, rate, is_call)
 
 
 # ------------------------------------------------------------------------------------------------------

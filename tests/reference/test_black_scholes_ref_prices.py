@@ -70,12 +70,7 @@ def test_price__any_domain_input__within_no_arbitrage_bounds(args):
         assert lower - slack <= v <= upper + slack
 
 
-@given(wad_inputs(tau_strategy=positive_taus))
-def test_price__any_domain_input__matches_200_digit_evaluation_to_1e35_relative(args):
-    # The 50-digit model (erfc forms + precision escalation on cancellation) against the same formula run at
-    # 200 digits with mpmath's ncdf: even prices of 1e-1000000 must agree to 35 significant digits, which
-    # only holds if no digits are lost to 1 - N(x) or to the S N(d1) - K' N(d2) cancellation.
-    spot, strike, vol, tau, rate, is_call = args
+def _check_against_200_digits(spot, strike, vol, tau, rate, is_call):
     S, K, sigma, T, r = real_args(spot, strike, vol, tau, rate)
     v = bs.price(S, K, sigma, T, r, is_call)
     with mp.workdps(200):
@@ -86,6 +81,22 @@ def test_price__any_domain_input__matches_200_digit_evaluation_to_1e35_relative(
         Kd = K_ * mpmath.exp(-r_ * T_)
         ref = S_ * mpmath.ncdf(d1) - Kd * mpmath.ncdf(d2) if is_call else Kd * mpmath.ncdf(-d2) - S_ * mpmath.ncdf(-d1)
         assert abs(v - ref) <= mpf(10) ** -35 * ref
+
+
+@given(wad_inputs(tau_strategy=positive_taus))
+def test_price__any_domain_input__matches_200_digit_evaluation_to_1e35_relative(args):
+    # The 50-digit model (erfc forms + precision escalation on cancellation) against the same formula run at
+    # 200 digits with mpmath's ncdf: even prices of 1e-1000000 must agree to 35 significant digits, which
+    # only holds if no digits are lost to 1 - N(x), to the S N(d1) - K' N(d2) cancellation, or to the
+    # conditioning of N at large |d|.
+    _check_against_200_digits(*args)
+
+
+def test_price__far_otm_put_with_large_d_and_cancellation__matches_200_digits_regression():
+    # Found by the deep profile: d ~ 3.5e4 and s ~ 6e-6, so the legs carry ~eps d^2 (9 digits) of error before
+    # a 10-digit cancellation; the price had only 32 correct digits until the d^2 conditioning was counted in
+    # the precision escalation.
+    _check_against_200_digits(10**30, 8 * 10**29, 605_000_593_573_271, 3600, 170_362, False)
 
 
 def test_put__deep_out_of_the_money_tiny_vol__keeps_relative_accuracy():
@@ -101,3 +112,15 @@ def test_put__deep_out_of_the_money_tiny_vol__keeps_relative_accuracy():
         ref = K * mpmath.ncdf(-(d1 - s)) - S * mpmath.ncdf(-d1)
         assert 0 < ref < mpf(10) ** -(10**16)
         assert abs(v - ref) <= mpf(10) ** -35 * ref
+
+
+def test_reference__any_call__leaves_global_mpmath_precision_unchanged():
+    before = mp.prec
+    bs.call_price(42, 40, "0.2", "0.5", "0.1")
+    bs.greeks_wad(10**30, 335462627902511838821455758, bs.VOL_MIN, 1, 0, False)  # escalates precision inside
+    bs.implied_vol_wad(10**17, 10**18, 10**18, 86_400, 0, True)
+    try:
+        bs.implied_vol_wad(0, 10**18, 10**18, 86_400, 0, True)
+    except bs.BSDomainError:
+        pass
+    assert mp.prec == before

@@ -1,0 +1,126 @@
+"""Acceptance rules of the guarded price oracle, as an independent model (exact rational arithmetic).
+
+The oracle reads a Chainlink-style round (roundId, answer, startedAt, updatedAt, answeredInRound) and the
+feed's decimals, scales the answer to WAD, and decides whether the market may use it for risk-increasing
+actions.  Checks, in order (the first failing one is the status):
+
+  1 feed_call_failed   the call failed, returned fewer than five words, or a round id does not fit 80 bits
+  2 decimals_changed   decimals() differs from its value when the oracle was deployed
+  3 non_positive       answer <= 0
+  4 out_of_range       the WAD price is 0 or above 1e36
+  5 incomplete_round   updatedAt == 0 or answeredInRound < roundId
+  6 future_timestamp   updatedAt > now
+  7 stale              now - updatedAt > heartbeat
+  8 out_of_order       updatedAt < updatedAt of the last accepted answer
+  9 jump               |p / last - 1| > max_deviation, unless p is within max_deviation of a candidate
+                       first seen at least `cooldown` seconds ago (a persisting move is accepted)
+
+The first price is accepted without the jump check.  After a jump the price becomes the candidate (seen
+now) unless it is within max_deviation of the current candidate.  The "price to use" for closing actions
+is the fresh feed price when only the jump check failed, else the last accepted price.
+
+Units: prices in WAD integers, max_deviation a WAD fraction, times in seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+WAD = 10**18
+MAX_PRICE = 10**36
+MAX_DECIMALS = 36
+
+OK, FEED_CALL_FAILED, DECIMALS_CHANGED, NON_POSITIVE, OUT_OF_RANGE = 0, 1, 2, 3, 4
+INCOMPLETE_ROUND, FUTURE_TIMESTAMP, STALE, OUT_OF_ORDER, JUMP = 5, 6, 7, 8, 9
+
+REASONS = {
+    FEED_CALL_FAILED: "oracle: feed call failed",
+    DECIMALS_CHANGED: "oracle: decimals changed",
+    NON_POSITIVE: "oracle: non-positive answer",
+    OUT_OF_RANGE: "oracle: answer out of range",
+    INCOMPLETE_ROUND: "oracle: incomplete round",
+    FUTURE_TIMESTAMP: "oracle: timestamp in the future",
+    STALE: "oracle: stale price",
+    OUT_OF_ORDER: "oracle: older than last accepted",
+    JUMP: "oracle: price jump too large",
+}
+
+
+@dataclass(frozen=True)
+class Round:
+    """One latestRoundData() answer as raw integers (a malicious feed may put anything in them)."""
+    round_id: int
+    answer: int
+    started_at: int
+    updated_at: int
+    answered_in_round: int
+
+
+@dataclass(frozen=True)
+class OracleState:
+    last_price: int = 0
+    last_updated_at: int = 0
+    last_round_id: int = 0
+    candidate_price: int = 0
+    candidate_since: int = 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    heartbeat: int          # seconds
+    max_deviation: int      # WAD fraction
+    cooldown: int           # seconds
+
+
+def scale_to_wad(answer: int, decimals: int) -> int:
+    """answer / 10^decimals as a WAD integer, rounded down."""
+    return (Fraction(answer) / Fraction(10) ** decimals * WAD).__floor__()
+
+
+def within(p: int, ref: int, max_deviation: int) -> bool:
+    """|p / ref - 1| <= max_deviation / 1e18, exactly."""
+    return abs(Fraction(p, ref) - 1) <= Fraction(max_deviation, WAD)
+
+
+def evaluate(state: OracleState, rnd: Round | None, decimals_now: int | None, decimals_at_deploy: int,
+             now: int, limits: Limits) -> tuple[int, int, bool]:
+    """(status, wad_price, accepted_after_jump) for a reading; rnd/decimals_now None = that call failed."""
+    if rnd is None or decimals_now is None:
+        return FEED_CALL_FAILED, 0, False
+    if not (0 <= rnd.round_id < 2**80 and 0 <= rnd.answered_in_round < 2**80):
+        return FEED_CALL_FAILED, 0, False
+    if decimals_now != decimals_at_deploy:
+        return DECIMALS_CHANGED, 0, False
+    if rnd.answer <= 0:
+        return NON_POSITIVE, 0, False
+    price = scale_to_wad(rnd.answer, decimals_at_deploy)
+    if price == 0 or price > MAX_PRICE:
+        return OUT_OF_RANGE, 0, False
+    if rnd.updated_at == 0 or rnd.answered_in_round < rnd.round_id:
+        return INCOMPLETE_ROUND, price, False
+    if rnd.updated_at > now:
+        return FUTURE_TIMESTAMP, price, False
+    if now - rnd.updated_at > limits.heartbeat:
+        return STALE, price, False
+    if rnd.updated_at < state.last_updated_at:
+        return OUT_OF_ORDER, price, False
+    if state.last_price == 0 or within(price, state.last_price, limits.max_deviation):
+        return OK, price, False
+    if (state.candidate_price != 0 and within(price, state.candidate_price, limits.max_deviation)
+            and now >= state.candidate_since + limits.cooldown):
+        return OK, price, True
+    return JUMP, price, False
+
+
+def update(state: OracleState, rnd: Round | None, decimals_now: int | None, decimals_at_deploy: int,
+           now: int, limits: Limits) -> tuple[OracleState, int, bool, int]:
+    """(new_state, price_to_use, ok_for_risk_increase, status) of one update() call."""
+    status, price, _ = evaluate(state, rnd, decimals_now, decimals_at_deploy, now, limits)
+    if status == OK:
+        new = OracleState(price, rnd.updated_at, rnd.round_id, 0, 0)
+        return new, price, True, OK
+    if status == JUMP:
+        if state.candidate_price == 0 or not within(price, state.candidate_price, limits.max_deviation):
+            state = replace(state, candidate_price=price, candidate_since=now)
+        return state, price, False, JUMP
+    return state, state.last_price, False, status
