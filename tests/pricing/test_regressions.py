@@ -1,0 +1,21 @@
+"""Failing examples found once (deep campaigns, reviews), kept as explicit regression tests."""
+from mpmath import mp
+
+from reference import black_scholes as ref
+
+from .test_black_scholes_greeks import _scales
+
+
+def _check_greeks(pricer, args, is_call):
+    got = pricer.greeks(*args, is_call)
+    want = ref.greeks_wad(*args, is_call)
+    with mp.workdps(60):
+        for name, g, w, sc in zip(("delta", "gamma", "vega", "theta", "rho"), got, want, _scales(*args)):
+            tol = max(mp.mpf("1e-10") * abs(w), mp.mpf("1e-14") * sc) + 2
+            assert abs(mp.mpf(g) - w) <= tol, (name, g, w, tol)
+
+
+def test_rho__tiny_spot_long_tau_rate_one__truncation_not_amplified_by_tau(pricer):
+    # deep run, 2026-11-24: rho was truncated to WAD before the multiplication by tau (5.4 y), 6.2 wei off
+    _check_greeks(pricer, (10**12, 10**12, 10**17, 171543789, 999999999990330429), True)
+    _check_greeks(pricer, (10**12, 10**12, 10**17, 171543789, 999999999990330429), False)
