@@ -16,7 +16,8 @@
           v0 = |x| / sqrt(-2 ln b*) (left of the root); ln b is concave, so the iterates rise monotonically.
           Upper branch: Newton on F = ln(b_max - b(v)) - ln(b_max - b*) (about -v^2/8 for large v), from v_c.
        3. Every iterate is kept inside a bracket [lo, hi] updated from the sign of b(v) - b*; a Newton step
-          that leaves it is replaced by bisection.  At most 24 iterations; converged when the step is below
+          that leaves it continues from the bracket end it passed (once), else bisection; a Newton step
+          below the tolerance ends the search even at a bracket end.  At most 24 iterations; converged when the step is below
           1e-13 v.  Not converged -> "bs: iv not resolvable".
      Reverts: "bs: iv needs tau > 0", "bs: price below intrinsic", "bs: price above upper bound",
      "bs: iv out of range" (solution outside vol 0.0001 ... 20), and the domain reasons of black_scholes.
@@ -112,9 +113,8 @@ def implied_vol(price: uint256, spot: uint256, strike: uint256, tau: uint256, ra
         v = max(min(v0, v), vlo)
     else:
         ltarget = fixed_ln.ln_x36(bmax - target)
-        if ax == 0:
-            # at the money b ~ v / sqrt(2 pi): Brenner-Subrahmanyam start
-            v = max(min(unsafe_div(unsafe_mul(target, SQRT_2PI_X36), X36), vhi), vlo)
+        # near the money b ~ v / sqrt(2 pi) (Brenner-Subrahmanyam); never start below v_c
+        v = max(min(max(unsafe_div(unsafe_mul(target, SQRT_2PI_X36), X36), v), vhi), vlo)
     lo: uint256 = vlo
     hi: uint256 = vhi
     for i: uint256 in range(MAX_ITER):
@@ -138,8 +138,17 @@ def implied_vol(price: uint256, spot: uint256, strike: uint256, tau: uint256, ra
                 f: int256 = fixed_ln.ln_x36(gap) - ltarget
                 step = f * convert(gap, int256) // convert(pdf, int256)
             nv: int256 = convert(v, int256) + step
+            if abs(step) * 10**13 <= convert(v, int256):
+                # the step is below the tolerance: converged (at a bracket end when the root sits there)
+                return unsafe_div(unsafe_mul(convert(max(min(nv, convert(hi, int256)), convert(lo, int256)), uint256), 10**16), sq)
             if nv > convert(lo, int256) and nv < convert(hi, int256):
                 vn = convert(nv, uint256)
+            elif nv >= convert(hi, int256) and v != hi:
+                # overshoot past the bracket: continue from its end (Newton on these concave objectives is
+                # monotone from either side of the root), instead of halving toward a root near the end
+                vn = hi
+            elif nv <= convert(lo, int256) and v != lo:
+                vn = lo
             else:
                 newton = False
         if not newton:

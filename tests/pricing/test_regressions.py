@@ -19,3 +19,15 @@ def test_rho__tiny_spot_long_tau_rate_one__truncation_not_amplified_by_tau(price
     # deep run, 2026-11-24: rho was truncated to WAD before the multiplication by tau (5.4 y), 6.2 wei off
     _check_greeks(pricer, (10**12, 10**12, 10**17, 171543789, 999999999990330429), True)
     _check_greeks(pricer, (10**12, 10**12, 10**17, 171543789, 999999999990330429), False)
+
+
+def test_implied_vol__root_within_4e16_of_the_vol_cap__converges(pricer):
+    # deep run, 2026-11-24: the Newton target fell just outside the bracket at vol 20 - 8e-15; bisection
+    # could not converge in 24 steps and the call reverted "bs: iv not resolvable" after 146k gas
+    spot, strike, vol, tau, rate = 10**14, 10**14, 19999999999999991808, 100000, 1
+    price = pricer.put_price(spot, strike, vol, tau, rate)
+    got = pricer.implied_vol(price, spot, strike, tau, rate, False)
+    want = ref.implied_vol_wad(price, spot, strike, tau, rate, False)
+    with mp.workdps(60):
+        assert abs(mp.mpf(got) - want) <= mp.mpf("1e-8") * want
+    assert pricer._computation.get_gas_used() < 100_000
