@@ -31,3 +31,20 @@ def test_implied_vol__root_within_4e16_of_the_vol_cap__converges(pricer):
     with mp.workdps(60):
         assert abs(mp.mpf(got) - want) <= mp.mpf("1e-8") * want
     assert pricer._computation.get_gas_used() < 100_000
+
+
+def test_implied_vol__price_at_the_vol_cap_within_error__answers_the_cap_or_refuses(pricer):
+    # deep run, 2026-11-24: S = K = 1, vol 20, tau 1 s: the exact reference calls the price's vol out of
+    # range, the contract (whose own vol-20 price is within 1e-14 S) answers vol ~20.  Both are correct
+    # within the pricer's error; an answer must sit at the cap and reprice the price.
+    import boa
+
+    spot, strike, tau = 10**18, 10**18, 1
+    price = pricer.put_price(spot, strike, 20 * 10**18, tau, 0)
+    try:
+        got = pricer.implied_vol(price, spot, strike, tau, 0, False)
+    except boa.BoaError as e:
+        assert "bs: iv out of range" in str(e)
+        return
+    assert abs(got - 20 * 10**18) <= 20 * 10**10
+    assert abs(pricer.put_price(spot, strike, got, tau, 0) - price) <= 2 * (spot // 10**14 + 1)
