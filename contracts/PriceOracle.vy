@@ -118,7 +118,7 @@ def __init__(feed_: address, registry_: address):
     registry = RiskParams(registry_)
     feed_decimals = d
     # the registry must answer (reverts otherwise)
-    extcall_result: uint256 = staticcall RiskParams(registry_).oracle_heartbeat()
+    heartbeat_probe: uint256 = staticcall RiskParams(registry_).oracle_heartbeat()
 
 
 @internal

@@ -27,20 +27,31 @@
      oracle_max_deviation() -> uint256                    WAD fraction of the last accepted price, per update
      oracle_jump_cooldown() -> uint256                    seconds a jumped price must persist before it is accepted
      paused() -> bool                                     guardian's stop on new risk-increasing trading
+     smile_updated_at(expiry) -> uint256                  when the smile was written (unix seconds): its vols are
+                                                          calibrated for T = expiry - smile_updated_at; the stored total
+                                                          variance does not shrink by itself, so a smile's implied vol
+                                                          drifts up as expiry nears: the engine may treat old smiles as stale
+     all_params() -> uint256[11]                          every scalar parameter in id order
+     Also: is_listed, k_grid, scenario_count, scenario(i), param(id), param_bounds(id), surface_step_bounds,
+     change(id), pending_change(kind, target), queued_value/queued_smile/queued_scenarios(id), roles, delays.
 
      Changes.  queue_param / queue_smile / queue_scenarios (risk manager) and queue_role (admin) check the
      change against hard bounds and the step bound now, and store it with eta = now + delay (a smile change
      whose vol step stays within the tight bound gets eta = now + surface_delay instead).  execute(id), by
      anyone, in [eta, deadline], checks everything again against the values current at execution (the step
-     is measured from the value being replaced) and applies it.  cancel(id): admin (any), guardian (any
-     except a change of the guardian), risk manager (its own kinds).  Deadline = eta + grace_period
-     (slow changes) or eta + surface_delay (fast smile changes: a stale calibration must not be applied
-     late).  One live change per target at a time.  Every queue/execute/cancel logs old and new values,
-     eta and the reason hash.
-     Bounds and delays: see risk/params.vy (scalar table), risk/svi.vy and risk/surface.vy (smiles),
-     risk/scenarios.vy (grid), constants below (delays, surface steps).
-     Gas (titanoboa 0.2.8, Vyper 0.4.3, execution gas without the 21k intrinsic cost): see the report
-     of vyopt.risk.gas_report(); implied_vol_at ~9.4k cold (two cold storage words), ~5.2k warm.
+     is measured from the value being replaced; for smiles, calibrated vol against calibrated vol) and
+     applies it.  cancel(id): admin (any), guardian (any except a change of the guardian), risk manager (its
+     own kinds).  Deadline = eta + grace_period (slow changes) or eta + surface_delay (fast smile changes: a
+     stale calibration must not be applied late).  One live change per target at a time, so a large move
+     split into steps waits a full delay per step.  Every queue/execute/cancel logs old and new values, eta
+     and the reason hash; the constructor logs every initial value (action 0) with a genesis reason hash.
+     Bounds and steps: risk/params.vy (scalar table), risk/svi.vy and risk/surface.vy (smiles and the smile
+     steps), risk/scenarios.vy (grid); delays: constants below.
+
+     Gas (titanoboa 0.2.8, Vyper 0.4.3, execution gas without the 21k intrinsic cost and calldata; python -m
+     vyopt.risk writes reports/risk/gas.{md,json}): implied_vol_at 8.7k cold (two cold storage words), 4.7k
+     warm; queue_param 121k, queue_smile 215k-274k, queue_scenarios(29) 886k, queue_role 104k; execute param
+     19k, smile 171k-177k, scenarios(29) 235k, role 23k; cancel 21k.
 """
 
 from .risk import svi
@@ -65,8 +76,9 @@ exports: (
     timelock.change_count,
 )
 
-# Time lock (seconds).  delay: every change except a fast smile change; surface_delay <= delay: smile
-# changes within the tight step; grace_period: window after eta for slow changes.
+# Time lock (seconds), fixed at deployment.  delay: every change except a fast smile change; surface_delay
+# <= delay: smile changes within the tight step (see risk/surface.vy); grace_period: window after eta for
+# slow changes.
 MIN_DELAY: constant(uint256) = 86400
 MAX_DELAY: constant(uint256) = 30 * 86400
 MIN_SURFACE_DELAY: constant(uint256) = 3600
@@ -660,6 +672,15 @@ def param(param: uint256) -> uint256:
     """
     params._bounds(param)  # reverts "risk: unknown param"
     return params.param_values[param]
+
+
+@view
+@external
+def all_params() -> uint256[params.N_PARAMS]:
+    """
+    @notice Every scalar parameter in id order (units as the named getters).
+    """
+    return params.param_values
 
 
 @view

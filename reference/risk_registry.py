@@ -35,7 +35,6 @@ from fractions import Fraction
 from typing import Callable
 
 import mpmath
-import numpy as np
 
 from reference import svi as svi_ref
 from reference.svi import SVI
@@ -442,7 +441,7 @@ class RegistryModel:
         for fast in ([True, False] if fast_verdict is None else [fast_verdict]):
             eta = fast_eta if fast else now + self.delay
             checks = smile_write_checks(expiry, s_wad, eta, live)
-            if listed and not fast:
+            if listed and not fast and expiry > eta:   # (expiry <= eta already fails "expiry passed")
                 checks.append(vol_step_check(live[expiry], tau_old, s_wad, expiry - eta, SLOW_STEP))
             v = classify(checks)
             if v == "ok" and not listed and sum(1 for e in live if e > eta) >= MAX_EXPIRIES:

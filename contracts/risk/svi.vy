@@ -12,6 +12,7 @@
      _check_butterfly(s: Smile)                         w(k) > 0 and Gatheral's g(k) >= 0 on K_GRID
      _pack(s: Smile) -> uint256[2]                      storage layout (two words)
      _unpack(words: uint256[2]) -> Smile
+     _grid_k(i: uint256) -> int256                      point i of K_GRID, WAD
 
      The smile of one expiry, k = ln(K / F):
          w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))

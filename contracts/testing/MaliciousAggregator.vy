@@ -32,7 +32,8 @@ def set_mode(mode: uint256, decimals_mode: uint256):
 
 @external
 def set_words(round_id: uint256, answer: int256, started_at: uint256, updated_at: uint256, answered_in_round: uint256):
-    self.words = [round_id, convert(answer, uint256), started_at, updated_at, answered_in_round]
+    # the answer word keeps its two's-complement bits (a negative answer stays negative for the reader)
+    self.words = [round_id, convert(convert(answer, bytes32), uint256), started_at, updated_at, answered_in_round]
 
 
 @external

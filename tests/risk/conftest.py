@@ -1,0 +1,48 @@
+"""Fixtures of the risk-registry tests: actors by role and a registry deployed with the vyopt defaults."""
+import boa
+import pytest
+
+from vyopt import risk
+
+
+@pytest.fixture(scope="session")
+def admin():
+    return boa.env.generate_address("admin")
+
+
+@pytest.fixture(scope="session")
+def risk_manager():
+    return boa.env.generate_address("risk_manager")
+
+
+@pytest.fixture(scope="session")
+def guardian():
+    return boa.env.generate_address("guardian")
+
+
+@pytest.fixture(scope="session")
+def keeper():
+    """Anyone: executes matured changes."""
+    return boa.env.generate_address("keeper")
+
+
+@pytest.fixture(scope="session")
+def outsider():
+    return boa.env.generate_address("outsider")
+
+
+@pytest.fixture(scope="module")
+def registry(admin, risk_manager, guardian):
+    return risk.deploy_registry(admin, risk_manager, guardian)
+
+
+@pytest.fixture(scope="session")
+def reason():
+    return risk.reason_hash("calibration report 2022-04-20 (test)")
+
+
+@pytest.fixture(scope="session")
+def actors(admin, risk_manager, guardian, keeper, outsider):
+    """Every actor by role name (use this rather than request.getfixturevalue inside a test: fixtures
+    first created inside a test body break titanoboa's anchor nesting)."""
+    return {"admin": admin, "risk_manager": risk_manager, "guardian": guardian, "keeper": keeper, "outsider": outsider}
