@@ -26,8 +26,10 @@
        d2 >= 0        p = e (g2 - g1),  c = p + 1 - kr  (both N(-d) in the lower tail)
      and p = c - 1 + kr (put-call parity) in the other two cases.  Errors of x act like a relative change of
      the strike (the three formulas are exact for the strike S e^{-x}), so they move the price by at most
-     S |dx|; the result is clamped to the no-arbitrage bounds, which only removes error.
-     Error budget (per unit of spot): erfcx 5e-18 absolute, exp 1e-22 relative, ln 3e-19 absolute,
+     S |dx|.  `normalised` clamps to the no-arbitrage bounds (with kr exact to 1e-35); the external `price`
+     path clamps a call to [0, S] and a put to >= 0, and stays within the bounds to the 1-wei truncation
+     because kr comes from the [10/10] exp.
+     Error budget (per unit of spot): erfcx 5e-18 absolute, exp 1e-34 relative, ln 3e-19 absolute,
      sqrt 6e-31 relative, final truncation 1 wei.  Measured against 50-digit mpmath: see reports/pricing/bench.md.
 """
 
@@ -317,14 +319,15 @@ def greeks(spot: uint256, strike: uint256, vol: uint256, tau: uint256, rate: int
     gamma: uint256 = unsafe_div(unsafe_div(unsafe_mul(pdf, X36), v), spot)
     # vega = S phi sqrt(tau): phi * sq < 1.3e70
     vega: uint256 = unsafe_div(unsafe_mul(spot, unsafe_div(unsafe_mul(pdf, sq), 10**34)), X36)
-    # S phi sigma / (2 sqrt(tau)) in WAD: pdf * vol * 1e16 < 8e70; sq >= 1.7e30
-    decay: int256 = convert(unsafe_div(unsafe_mul(spot, unsafe_div(unsafe_mul(unsafe_mul(pdf, vol), 10**16), unsafe_mul(2, sq))), X36), int256)
-    # K e^{-r tau} N(d2) and K e^{-r tau} N(-d2) in WAD: S * knd2 < 4.4e71
-    kn: int256 = unsafe_div(unsafe_mul(s, knd2), one)
-    knm: int256 = unsafe_div(unsafe_mul(s, k - knd2), one)
+    # theta / S at 1e36 = -phi sigma / (2 sqrt(tau)) -+ r K e^{-r tau} N(+-d2) / S, then one multiplication by
+    # S and ONE truncation (truncating each term separately cost up to 3 wei): pdf * vol * 1e16 < 8e70,
+    # sq >= 1.7e30; rate * knd2 < 4.4e59; S * theta36 < 5e71
+    decay: int256 = convert(unsafe_div(unsafe_mul(unsafe_mul(pdf, vol), 10**16), unsafe_mul(2, sq)), int256)
     # rho = tau K e^{-r tau} N(+-d2): multiply by tau at 1e36 before scaling by S, so the WAD truncation is
     # not amplified by tau (up to 10 years); knd2 * tau < 4.4e41 * 3.2e8, then * S / 1e36 after / YEAR
     t: int256 = convert(tau, int256)
     if is_call:
-        return delta, gamma, vega, -decay - unsafe_div(unsafe_mul(rate, kn), 10**18), unsafe_div(unsafe_mul(s, unsafe_div(unsafe_mul(knd2, t), 31536000)), one)
-    return delta, gamma, vega, -decay + unsafe_div(unsafe_mul(rate, knm), 10**18), -unsafe_div(unsafe_mul(s, unsafe_div(unsafe_mul(k - knd2, t), 31536000)), one)
+        th: int256 = unsafe_div(unsafe_mul(s, unsafe_sub(unsafe_sub(0, decay), unsafe_div(unsafe_mul(rate, knd2), 10**18))), one)
+        return delta, gamma, vega, th, unsafe_div(unsafe_mul(s, unsafe_div(unsafe_mul(knd2, t), 31536000)), one)
+    th_p: int256 = unsafe_div(unsafe_mul(s, unsafe_add(unsafe_sub(0, decay), unsafe_div(unsafe_mul(rate, k - knd2), 10**18))), one)
+    return delta, gamma, vega, th_p, -unsafe_div(unsafe_mul(s, unsafe_div(unsafe_mul(k - knd2, t), 31536000)), one)

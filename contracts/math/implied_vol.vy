@@ -95,10 +95,18 @@ def implied_vol(price: uint256, spot: uint256, strike: uint256, tau: uint256, ra
     vhi: uint256 = unsafe_div(unsafe_mul(bs.MAX_VOL, sq), 10**16)
     b: uint256 = 0
     pdf: uint256 = 0
+    # The range check compares with the pricer's own prices at vol 20 and 1e-4.  A target within the pricer's
+    # resolution of one of them (1e-16 of spot, plus 2 wei of the price's own quantisation) is answered with
+    # that end of the range instead of refused: the two cannot be told apart.
+    res: uint256 = unsafe_add(10**20, unsafe_div(2 * X36, spot))
     b, pdf = self._otm(kr, x, vhi, otm_call)
-    assert target < b, "bs: iv out of range"
+    if target >= b:
+        assert target - b <= res, "bs: iv out of range"
+        return bs.MAX_VOL
     b, pdf = self._otm(kr, x, vlo, otm_call)
-    assert target > b, "bs: iv out of range"
+    if target <= b:
+        assert b - target <= res, "bs: iv out of range"
+        return bs.MIN_VOL
 
     ax: uint256 = convert(abs(x), uint256)
     vc: uint256 = isqrt(unsafe_mul(unsafe_add(ax, ax), X36))

@@ -65,8 +65,9 @@ TAIL_Q5: constant(uint256) = 133146713527800879760329369839321
 def erfcx_x36(z: uint256) -> uint256:
     """
     @notice Scaled complementary error function exp(z^2) erfc(z), z >= 0.
-    @param z argument at 1e36 scale (any uint256)
-    @return erfcx(z) * 1e36 in (0, 1e36]; absolute error < 5e-18 (z <= 4), relative < 1e-17 (z > 4)
+    @param z argument at 1e36 scale (any uint256; the pricer passes z <= 56)
+    @return erfcx(z) * 1e36 in [0, 1e36]; absolute error < 5e-18 for z <= 4, relative < 1e-17 for 4 < z <= 1e9;
+            beyond, the 1e-36 fixed-point floor of a = 4/z dominates (1.3e-12 relative at z = 1e60, 0 from 4e72)
     """
     if z <= 4 * X36:
         # t = z/4 in Q120 <= 2^120; partial sums < 2^131, so products < 2^251: unsafe_* cannot overflow
@@ -90,7 +91,7 @@ def erfcx_x36(z: uint256) -> uint256:
 def pdf_x36(x: int256) -> uint256:
     """
     @notice Standard normal density phi(x) = exp(-x^2/2) / sqrt(2 pi).
-    @param x at 1e36 scale, |x| <= 1e40 (larger |x| returns 0, as phi underflows far earlier)
+    @param x at 1e36 scale, |x| < 2^255 (beyond 14 returns 0, as phi underflows; -2^255 reverts in abs)
     @return phi(x) * 1e36, relative error < 1e-21 plus truncation
     """
     ax: uint256 = convert(abs(x), uint256)
@@ -106,8 +107,10 @@ def pdf_x36(x: int256) -> uint256:
 def cdf_x36(x: int256) -> uint256:
     """
     @notice Standard normal distribution function N(x).
-    @param x at 1e36 scale (any int256)
-    @return N(x) * 1e36; absolute error < 3e-18, and relative error < 2e-17 for x <= 0 (full tail accuracy)
+    @param x at 1e36 scale, |x| < 2^255 (-2^255 reverts in abs)
+    @return N(x) * 1e36; absolute error < 3e-18.  In the lower tail the result is a fixed-point number with a
+            1e-36 floor: relative error 7e-14 at x = -10, 3e-4 at -12, and 0 below about -12.96.
+            (The pricer does not use cdf_x36: it carries e = exp(-d1^2/2)/2 and erfcx separately.)
     """
     ax: uint256 = convert(abs(x), uint256)
     if ax > 40 * X36:

@@ -12,7 +12,7 @@ Approximations (all coefficients scaled to 1e36 integers, "X36"):
   relative error.
 - ln(m) for m in [1/sqrt2, sqrt2): 2 s P(y), s = (m-1)/(m+1), y = s^2 / YMAX, P degree 7 near-minimax for
   atanh(s)/s (absolute error of 2 s P).
-- exp(r), |r| <= ln2/2: the exact [7/7] Pade approximant (no fitting: p_j = (14-j)! 7! / (14! j! (7-j)!)).
+- exp(r), |r| <= ln2/2: the exact [10/10] Pade approximant (no fitting: p_j = (20-j)! 10! / (20! j! (10-j)!)).
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def ln_poly():
     return p
 
 
-def pade_exp(n=7):
+def pade_exp(n=10):
     return [Fraction(math.factorial(2 * n - j) * math.factorial(n),
                      math.factorial(2 * n) * math.factorial(j) * math.factorial(n - j)) for j in range(n + 1)]
 
