@@ -31,3 +31,32 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def _fast_boa():
     boa.env.enable_fast_mode()
     yield
+
+
+# Actors by role and a registry with the vyopt defaults: shared by the risk, oracle and market tests.
+@pytest.fixture(scope="session")
+def admin():
+    return boa.env.generate_address("admin")
+
+
+@pytest.fixture(scope="session")
+def risk_manager():
+    return boa.env.generate_address("risk_manager")
+
+
+@pytest.fixture(scope="session")
+def guardian():
+    return boa.env.generate_address("guardian")
+
+
+@pytest.fixture(scope="session")
+def keeper():
+    """Anyone: executes matured changes, updates the oracle, liquidates."""
+    return boa.env.generate_address("keeper")
+
+
+@pytest.fixture(scope="module")
+def registry(admin, risk_manager, guardian):
+    from vyopt import risk
+
+    return risk.deploy_registry(admin, risk_manager, guardian)

@@ -1,33 +1,8 @@
-"""Fixtures of the oracle tests: a registry with the default limits, a mock feed (8 decimals) and the oracle."""
-import boa
+"""Fixtures of the oracle tests: a mock feed (8 decimals) and the oracle on the shared default registry
+(actors and `registry` come from tests/conftest.py)."""
 import pytest
 
 from vyopt import risk
-
-
-@pytest.fixture(scope="session")
-def admin():
-    return boa.env.generate_address("admin")
-
-
-@pytest.fixture(scope="session")
-def risk_manager():
-    return boa.env.generate_address("risk_manager")
-
-
-@pytest.fixture(scope="session")
-def guardian():
-    return boa.env.generate_address("guardian")
-
-
-@pytest.fixture(scope="session")
-def keeper():
-    return boa.env.generate_address("keeper")
-
-
-@pytest.fixture(scope="module")
-def registry(admin, risk_manager, guardian):
-    return risk.deploy_registry(admin, risk_manager, guardian)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Fixtures of the risk-registry tests: actors by role and a registry deployed with the vyopt defaults."""
+"""Fixtures of the risk-registry tests (actors by role and `registry` come from tests/conftest.py)."""
 import boa
 import pytest
 
@@ -6,34 +6,8 @@ from vyopt import risk
 
 
 @pytest.fixture(scope="session")
-def admin():
-    return boa.env.generate_address("admin")
-
-
-@pytest.fixture(scope="session")
-def risk_manager():
-    return boa.env.generate_address("risk_manager")
-
-
-@pytest.fixture(scope="session")
-def guardian():
-    return boa.env.generate_address("guardian")
-
-
-@pytest.fixture(scope="session")
-def keeper():
-    """Anyone: executes matured changes."""
-    return boa.env.generate_address("keeper")
-
-
-@pytest.fixture(scope="session")
 def outsider():
     return boa.env.generate_address("outsider")
-
-
-@pytest.fixture(scope="module")
-def registry(admin, risk_manager, guardian):
-    return risk.deploy_registry(admin, risk_manager, guardian)
 
 
 @pytest.fixture(scope="session")
