@@ -14,13 +14,22 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 VVM_LINK := .build/vvm/vyper-0.4.3
 
-.PHONY: setup demo test test-fast bench deploy compile clean help
+.PHONY: setup demo test test-fast bench deploy compile clean help redis-server
 help:
 	@echo "make demo   - set up, start a local anvil, deploy, print prices and greeks next to the reference"
 	@echo "make test   - set up, then run the whole test suite (HYPOTHESIS_PROFILE=ci|deep)"
 	@echo "make bench  - gas and accuracy benchmark -> reports/pricing/bench.{md,json,png}"
 
-setup: $(STAMP_PY) $(STAMP_NODE) $(VVM_LINK)
+setup: $(STAMP_PY) $(STAMP_NODE) $(VVM_LINK) redis-server
+
+# redis-server (Debian package) for the audit's shared example database test (tests/audit/test_redis_database.py):
+# installed when missing and apt-get is usable as root; required when CI is set, optional (test skipped) otherwise.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+	  elif [ -n "$$CI" ]; then echo "redis-server is required in CI: apt-get install redis-server" >&2; exit 1; \
+	  else echo "note: redis-server not installed; the Redis example-database test will be skipped" >&2; fi; }
 
 $(STAMP_PY): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -22,6 +22,6 @@ def cli(network, provider, account_alias, dry_run, yes):
     click.echo(f"network {provider.network.choice}  deployer {account.address}")
     if not dry_run and not is_local and not yes:
         click.confirm("Send the deployment transactions?", abort=True)
-    manifest = deploy_network(account, provider.network.choice, dry_run=dry_run)
+    manifest = deploy_network(account, provider.network.choice, dry_run=dry_run, fresh=True)
     for name, info in manifest["contracts"].items():
         click.echo(f"  {name}: {info}")

@@ -33,14 +33,29 @@ def bytecode_hash(code: bytes) -> str:
     return "0x" + hashlib.sha256(bytes(code)).hexdigest()
 
 
-def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_run: bool = False) -> dict:
-    """Deploy every deployable through ape with `account`; return (and write) the manifest."""
+def fresh_containers(names=DEPLOYABLES) -> dict:
+    """ape contract containers compiled now from contracts/<name>.vy, bypassing ape's compile cache: ape-vyper
+    0.8.12 does not notice an edit in an imported module (e.g. contracts/math/black_scholes.vy), so
+    `project.BlackScholes` can be stale bytecode (seen: the audit's bytecode check refused such a deployment)."""
+    from ape import project
+
+    out = {}
+    for name in names:
+        out.update(project.load_contracts(f"contracts/{name}.vy", use_cache=False))
+    return {name: out[name] for name in names}
+
+
+def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_run: bool = False,
+                   fresh: bool = False) -> dict:
+    """Deploy every deployable through ape with `account`; return (and write) the manifest.
+    fresh=True compiles the deployables from source first (see fresh_containers)."""
     from ape import chain, project
 
     manifest = {"network": network_name, "chain_id": chain.chain_id, "deployer": str(account.address),
                 "contracts": {}, "time": int(time.time())}
+    containers = fresh_containers() if fresh else {}
     for name in DEPLOYABLES:
-        ctype = getattr(project, name)
+        ctype = containers[name] if fresh else getattr(project, name)
         if dry_run:
             manifest["contracts"][name] = {"estimated_gas": ctype.deploy.estimate_gas_cost(sender=account)}
             continue

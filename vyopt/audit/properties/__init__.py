@@ -1,0 +1,3 @@
+"""Property modules of the auditor's suite, one per contract (pricer.py: BlackScholes).  Every module here
+is imported by registry.properties(); a module registers its properties with registry.differential /
+registry.stateful.  Modules whose name starts with "_" are helpers and are not imported automatically."""
