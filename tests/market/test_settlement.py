@@ -1,0 +1,149 @@
+"""settle_expiry / settle_account: the settlement price from the oracle within the window (fresh, stamped after
+expiry), later only by the guardian or admin; payoffs exactly intrinsic value rounded for the protocol."""
+import boa
+
+from reference import market as ref
+from vyopt import market as mk
+
+from .helpers import WAD, buy, now, sell
+
+
+def _to_expiry(env, i=0, after=60, price=None):
+    e = env.p.registry.expiries()[i]
+    boa.env.time_travel(seconds=e - now() + after)
+    if price is not None:
+        env.p.feed.set_answer(int(price * 10**8))
+    else:
+        env.p.feed.set_answer(env.p.feed.answer())
+    return e
+
+
+def test_settle_expiry__before_expiry__reverts(env):
+    e = env.p.registry.expiries()[0]
+    with boa.reverts("market: not expired"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+
+
+def test_settle_expiry__unknown_expiry__reverts(env):
+    with boa.reverts("market: no series for expiry"):
+        env.m.settle_expiry(12345, sender=env.a.keeper)
+
+
+def test_settle_expiry__fresh_price__recorded_once(env):
+    e = _to_expiry(env, price=41_000)
+    price = env.m.settle_expiry(e, sender=env.a.keeper)
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert price == 41_000 * WAD == env.m.settlement_price(e)
+    assert ev.expiry == e and ev.price == price and not ev.late
+    with boa.reverts("market: already settled"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+
+
+def test_settle_expiry__stale_price__refused_with_oracle_reason(env):
+    e = env.p.registry.expiries()[0]
+    boa.env.time_travel(seconds=e - now() + 60)     # the feed was last updated long before expiry
+    with boa.reverts("oracle: stale price"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+
+
+def test_settle_expiry__price_stamped_before_expiry__refused(env):
+    e = env.p.registry.expiries()[0]
+    boa.env.time_travel(seconds=e - now() - 600)
+    env.p.feed.set_answer(env.p.feed.answer())      # fresh, but stamped 10 minutes before expiry
+    boa.env.time_travel(seconds=1200)
+    with boa.reverts("market: no price since expiry"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+
+
+def test_settle_expiry__jumped_price__refused_with_oracle_reason(env):
+    e = _to_expiry(env, price=20_000)
+    with boa.reverts("oracle: price jump too large"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+
+
+def test_settle_expiry__after_window__guardian_only(env):
+    e = _to_expiry(env, after=3601)
+    with boa.reverts("market: settlement window closed"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    env.m.settle_expiry(e, sender=env.p.guardian)
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.late
+
+
+def test_settle_account__pays_exactly_intrinsic_rounded_for_the_protocol(env):
+    t, w = env.a.trader, env.a.writer
+    call_40k, put_44k = env.ids[2], env.ids[5]
+    buy(env, t, call_40k, 1.234567)
+    sell(env, w, put_44k, 0.777777)
+    e = _to_expiry(env, price=41_234.5678)
+    sp = env.m.settle_expiry(e, sender=env.a.keeper)
+    cash_t, cash_w, pool = env.m.collateral(t), env.m.collateral(w), env.m.collateral(env.m.address)
+    # views already count the recorded settlement before the accounts are touched
+    assert env.m.account_value(t) == cash_t + (int(1.234567 * WAD) * (sp - 40_000 * WAD)) // WAD
+    assert env.m.settle_account(t, sender=env.a.keeper) == 1
+    assert env.m.settle_account(w, sender=env.a.keeper) == 1
+    long_payoff = int(1.234567 * WAD) * (sp - 40_000 * WAD) // WAD               # rounded down
+    short_payoff = -((int(0.777777 * WAD) * (44_000 * WAD - sp) + WAD - 1) // WAD)  # rounded up in size
+    assert env.m.collateral(t) == cash_t + long_payoff
+    assert env.m.collateral(w) == cash_w + short_payoff
+    assert env.m.collateral(env.m.address) == pool - long_payoff - short_payoff
+    for who in (t, w, env.m.address):
+        assert list(env.m.open_series(who)) == []
+    assert env.m.open_interest(call_40k) == 0 and env.m.open_interest(put_44k) == 0
+    want = ref.settlement_payoff(1.234567, env.table[call_40k], sp / WAD)
+    assert abs(long_payoff / WAD - want) <= 1e-12 * want
+
+
+def test_settle_account__before_price__settles_nothing_and_value_uses_spot(env):
+    t = env.a.trader
+    buy(env, t, env.ids[2], 1)
+    _to_expiry(env, price=42_000)
+    assert env.m.settle_account(t, sender=env.a.keeper) == 0
+    assert env.m.position(t, env.ids[2]) == WAD
+    cash = env.m.collateral(t)
+    assert env.m.account_value(t) == cash + 2_000 * WAD
+
+
+def test_trade__after_settlement__settles_the_traders_expired_positions_first(env):
+    t = env.a.trader
+    buy(env, t, env.ids[2], 1)
+    e = _to_expiry(env, price=40_500)
+    env.m.settle_expiry(e, sender=env.a.keeper)
+    cash = env.m.collateral(t)
+    paid = env.m.trade(env.ids[8], WAD, 2**255, mk.deadline(), sender=t)      # a 14-day series
+    assert env.m.position(t, env.ids[2]) == 0
+    assert env.m.collateral(t) == cash + 500 * WAD - paid
+
+
+def test_settle_account__short_in_the_money_beyond_collateral__bad_debt_covered(env):
+    w = env.a.writer
+    ids = [env.ids[3]]       # 40,000 put, first expiry
+    n = 0
+    while True:   # write 40,000 puts up to the initial margin
+        try:
+            sell(env, w, ids[0], 2)
+            n += 2
+        except boa.BoaError:
+            break
+    e = env.p.registry.expiries()[0]
+    # a slow fall over the week the keeper never acts on: at expiry the puts are deep in the money
+    price = 40_000
+    while now() < e:
+        boa.env.time_travel(seconds=min(3000, e - now() + 1))
+        price *= 0.93
+        env.p.feed.set_answer(int(price * 10**8))
+        env.p.oracle.update()
+        if price < 10_000:
+            break
+    boa.env.time_travel(seconds=max(e - now(), 0) + 60)
+    env.p.feed.set_answer(int(price * 10**8))
+    env.m.settle_expiry(e, sender=env.a.keeper)
+    deficit = -(env.m.collateral(w) + (n * WAD * -(40_000 * WAD - env.m.settlement_price(e))) // WAD)
+    assert deficit > 0
+    ins = env.m.insurance_fund()
+    pool = env.m.collateral(env.m.address)
+    env.m.settle_account(w, sender=env.a.keeper)
+    (bd,) = [x for x in env.m.get_logs() if type(x).__name__ == "BadDebt"]
+    assert bd.deficit == deficit and bd.from_insurance == min(ins, deficit)
+    assert env.m.collateral(w) == 0
+    assert env.m.collateral(env.m.address) == pool + (n * WAD * (40_000 * WAD - env.m.settlement_price(e)) + WAD - 1) // WAD - bd.socialized
