@@ -14,13 +14,13 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 VVM_LINK := .build/vvm/vyper-0.4.3
 
-.PHONY: setup demo test test-fast bench deploy compile clean help redis-server
+.PHONY: setup demo test test-fast bench deploy compile abi clean help redis-server
 help:
 	@echo "make demo   - set up, start a local anvil, deploy, print prices and greeks next to the reference"
 	@echo "make test   - set up, then run the whole test suite (HYPOTHESIS_PROFILE=ci|deep)"
 	@echo "make bench  - gas and accuracy benchmark -> reports/pricing/bench.{md,json,png}"
 
-setup: $(STAMP_PY) $(STAMP_NODE) $(VVM_LINK) redis-server
+setup: $(STAMP_PY) $(STAMP_NODE) $(VVM_LINK) redis-server abi
 
 # redis-server (Debian package) for the audit's shared example database test (tests/audit/test_redis_database.py):
 # installed when missing and apt-get is usable as root; required when CI is set, optional (test skipped) otherwise.
@@ -46,8 +46,13 @@ $(VVM_LINK): $(STAMP_PY)
 	@mkdir -p .build/vvm
 	ln -sf $(BIN)/vyper $@
 
-compile: setup
+compile: setup abi
 	ape compile
+
+# ABI JSON of every deployable for wallets and front-ends (abi/, committed).  Locally it is rewritten from the
+# sources; with CI set it is only checked, so a forgotten `make abi` fails the build instead of being patched.
+abi: $(STAMP_PY)
+	$(BIN)/python -m vyopt.abi $(if $(CI),--check,)
 
 demo: setup
 	ape run demo --network ethereum:local:foundry

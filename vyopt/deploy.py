@@ -1,14 +1,29 @@
 """Deploying vyopt: in process (titanoboa) for tests and tools, and on an ape network for users.
 
-deploy_local() returns a handle with the deployed contracts; the risk registry, oracle and market join it as
-they are built.  deploy_network() is what `ape run deploy` calls: it deploys through the connected ape
-provider with the given account and writes a deployment manifest (chain id, block, addresses, bytecode
-hashes) to deployments/<network>.json.
+API
+    deploy_local(...) -> LocalProtocol          the whole protocol in titanoboa's in-process EVM (tests, tools)
+    deploy_network(account, network_name, out_dir=None, dry_run=False, fresh=True, *, feed=None,
+                   collateral=None, roles=None, spot=40_000, list_series=True, ...) -> dict (the manifest)
+                                                 what `ape run deploy` calls: the whole protocol through the
+                                                 connected ape provider, manifest deployments/<network>.json;
+                                                 dry_run: every step on an anvil fork, gas estimates only
+    load_protocol(manifest_or_network=None) -> NetworkProtocol   ape instances of a deployment (scripts attach)
+    read_manifest(manifest_or_network=None) -> dict
+    resolve_roles(network, roles) -> dict        admin / risk_manager / guardian (pairwise distinct)
+    series_strikes(spot_wad, factors) -> list    the initial chain's strikes
+    compiled(name) -> {abi, initcode, runtime}   the current sources' compile (disk-cached per sources digest)
+    fresh_containers(names) -> dict              ape containers compiled by ape-vyper now (no ape cache)
+    bytecode_hash(code) -> str                   "0x" + sha256 (the manifest's runtime_bytecode_sha256)
+    PROTOCOL, DEPLOYABLES, COMPONENTS, MOCK_FEED, MOCK_TOKEN, DeploymentError
+
+Manifest contract names are the names vyopt.contracts compiles ('OptionsMarket', 'testing/MockAggregator'),
+so the audit's bytecode check (vyopt.audit.manifest.verify_deployment) finds each one's source.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,20 +192,75 @@ def resolve_roles(network, roles: dict | None) -> dict:
 _CONTAINERS: dict = {}
 
 
-def _containers(names, fresh: bool) -> dict:
-    """ape containers by name; fresh: compiled from source, once per process per state of contracts/."""
-    from ape import project
-
+def compiled(name: str) -> dict:
+    """{abi, initcode, runtime} of contracts/<name>.vy as the in-process EVM compiles it (vyopt.contracts: the
+    same compile the audit's local_artifact compares a deployment with), kept on disk under
+    .build/deploy-artifacts/<digest of contracts/> so that another process (the `ape run deploy` script)
+    does not compile again; any source change gives a new digest, hence a fresh compile."""
     from .contracts import sources_digest
+
+    digest = sources_digest()
+    key = (digest, name)
+    if key in _CONTAINERS:
+        return _CONTAINERS[key]
+    cache = ROOT / ".build" / "deploy-artifacts" / digest[:16] / (name.replace("/", "__") + ".json")
+    if cache.exists():
+        out = json.loads(cache.read_text())
+    else:
+        from vyper.compiler.output import build_abi_output
+
+        before = deployer.cache_info().currsize
+        cd = deployer(name).compiler_data
+        out = {"abi": build_abi_output(cd), "initcode": "0x" + bytes(cd.bytecode).hex(),
+               "runtime": "0x" + bytes(cd.bytecode_runtime).hex()}
+        # vyopt.contracts compiles once per process (and keys titanoboa's cache by the digest of its first
+        # use): keep the result on disk only when it was compiled now, from the sources of this digest
+        if deployer.cache_info().currsize > before and _boa_cache_digest() == digest[:16] == sources_digest()[:16]:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(cache.name + f".{os.getpid()}")
+            tmp.write_text(json.dumps(out))
+            tmp.replace(cache)  # atomic: a parallel process never reads half a file
+            _prune(cache.parent.parent, keep=8)
+    _CONTAINERS[key] = out
+    return out
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Remove all but the `keep` most recent digest folders (each is a few hundred kB)."""
+    import shutil
+
+    dirs = sorted((d for d in folder.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in dirs[keep:]:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _boa_cache_digest() -> str | None:
+    """The name of the titanoboa cache folder vyopt.contracts chose (a sources digest prefix), if any."""
+    import boa.interpret
+
+    c = getattr(boa.interpret, "_disk_cache", None)
+    return Path(c.cache_dir).name if c is not None else None
+
+
+def _containers(names, fresh: bool) -> dict:
+    """ape contract containers by name.  fresh: built from compiled() (the current sources, compiled once per
+    state of contracts/); otherwise ape's project containers (its compile cache can be stale, see
+    fresh_containers)."""
+    from ape import project
 
     if not fresh:
         return {n: getattr(project, n.rsplit("/", 1)[-1]) for n in names}
-    digest = sources_digest()
-    todo = [n for n in names if (digest, n) not in _CONTAINERS]
-    if todo:
-        for n, c in fresh_containers(tuple(todo)).items():
-            _CONTAINERS[(digest, n)] = c
-    return {n: _CONTAINERS[(digest, n)] for n in names}
+    from ape.contracts import ContractContainer
+    from ethpm_types import ContractType
+
+    out = {}
+    for n in names:
+        a = compiled(n)
+        ct = ContractType.model_validate({"contractName": n.rsplit("/", 1)[-1], "sourceId": _source(n), "abi": a["abi"],
+                                          "deploymentBytecode": {"bytecode": a["initcode"]},
+                                          "runtimeBytecode": {"bytecode": a["runtime"]}})
+        out[n] = ContractContainer(ct)
+    return out
 
 
 def _source(name: str) -> str:
@@ -200,10 +270,12 @@ def _source(name: str) -> str:
 class _ApeSender:
     """Sends the deployment through the connected ape provider, signed by `account`."""
 
-    def __init__(self, account, containers: dict):
+    def __init__(self, account, containers: dict, confirmations: int | None = None):
         from ape import chain
 
         self.account, self.containers, self.chain = account, containers, chain
+        # ape waits for the network's required_confirmations (Sepolia: 2) unless told otherwise
+        self.tx_kw = {} if confirmations is None else {"required_confirmations": int(confirmations)}
         self.address = _checksum(account.address)
         self._at: dict = {}
 
@@ -217,14 +289,14 @@ class _ApeSender:
         return self._at[key]
 
     def deploy(self, name: str, args: tuple) -> dict:
-        inst = self.containers[name].deploy(*args, sender=self.account)
+        inst = self.containers[name].deploy(*args, sender=self.account, **self.tx_kw)
         r = self.chain.provider.get_receipt(inst.txn_hash)
         address = _checksum(inst.address)
         self._at[(name, address)] = inst
         return {"address": address, "tx": str(inst.txn_hash), "block": int(r.block_number), "gas_used": int(r.gas_used)}
 
     def transact(self, name: str, address: str, method: str, args: tuple = ()) -> dict:
-        r = getattr(self.instance(name, address), method)(*args, sender=self.account)
+        r = getattr(self.instance(name, address), method)(*args, sender=self.account, **self.tx_kw)
         return {"tx": str(r.txn_hash), "block": int(r.block_number), "gas_used": int(r.gas_used)}
 
     def call(self, name: str, address: str, method: str, args: tuple = ()):
@@ -437,7 +509,7 @@ def _gas_summary(rec: dict) -> dict:
 def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_run: bool = False,
                    fresh: bool = True, *, feed=None, collateral=None, roles: dict | None = None, spot: int = 40_000,
                    list_series: bool = True, registry_kwargs: dict | None = None, strikes=SERIES_STRIKES,
-                   series_expiries: int = SERIES_EXPIRIES, progress=None) -> dict:
+                   series_expiries: int = SERIES_EXPIRIES, confirmations: int | None = None, progress=None) -> dict:
     """Deploy the whole protocol through the connected ape provider, signed by `account`; write and return the
     manifest deployments/<network_name with ':' -> '_'>.json (out_dir overrides the folder).
 
@@ -461,7 +533,10 @@ def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_
     and the gas it used there, with its real constructor arguments and the addresses a real deployment made
     next would get; the contracts that depend on no other address are also estimated on the network itself
     (gas_estimate_network).  Writes <network>.dryrun.json (never the manifest) and returns the estimates.
-    fresh=True compiles the contracts from source (see fresh_containers); False uses ape's project cache."""
+    confirmations: blocks ape waits for after each transaction (None: the network's required_confirmations).
+    progress: a callable taking one line of text (e.g. click.echo).
+    fresh=True deploys the contracts compiled from the current sources (compiled(): the compile the audit
+    checks deployments against); False uses ape's project containers."""
     from ape import chain
 
     provider = chain.provider
@@ -482,6 +557,8 @@ def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_
         if not url or not str(url).startswith("http"):
             raise DeploymentError(f"a dry run forks the network over HTTP; the provider has no HTTP URI ({url!r})")
         nonce = int(provider.get_nonce(deployer_address))
+        if progress:
+            kw["progress"] = lambda msg: progress(f"[dry run on a fork] {msg}")
         s = _ForkSender(account, containers, url, int(head.number))
         try:
             rec = _run_steps(s, containers, **kw)
@@ -512,7 +589,7 @@ def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_
             manifest["note"] = "the deployer's balance was raised on the fork so that every step could be estimated"
         path = manifest_path(network_name, out_dir, dry_run=True)
     else:
-        s = _ApeSender(account, containers)
+        s = _ApeSender(account, containers, confirmations)
         rec = _run_steps(s, containers, **kw)
         rec.pop("_args")
         for name, c in rec["contracts"].items():
@@ -592,7 +669,7 @@ def read_manifest(manifest_or_network=None, out_dir: Path | None = None) -> dict
 def load_protocol(manifest_or_network=None, *, out_dir: Path | None = None, fresh: bool = True,
                   check_chain: bool = True) -> NetworkProtocol:
     """Attach to an existing deployment on the connected ape network: ape contract instances with the ABIs
-    of the contracts compiled from source (fresh_containers).  check_chain: the provider's chain id must be
+    of the contracts compiled from the current sources (compiled(); fresh=False: ape's project containers).  check_chain: the provider's chain id must be
     the manifest's."""
     from ape import chain
 
