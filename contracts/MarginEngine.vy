@@ -15,11 +15,13 @@
          value, initial and maintenance margin of four portfolios: [a now, a with legs[focus].qa -> after[0],
          b now, b with legs[focus].qb -> after[1]] (focus >= len(legs): no focus, the "after" portfolios
          equal the current ones), and, when size != 0, the premium of trading `size` of legs[focus].
-         One valuation of each leg serves all four portfolios.
+         One valuation of each leg serves all four portfolios, and a call and a put of the same strike and
+         expiry share one scenario price per scenario (the numbers are those of pricing each alone).
      plan_liquidation(spot, legs, focus, size, cash) -> Plan       column qa only; see the Plan struct
      quote(spot, word, size) -> (premium, fee, vol, mark)           a live series
      mark(spot, word, settle) -> (price, vol)                       any series
-     unit_losses(spot, word, settle) -> DynArray[int256, 32]        p0 - p_s per contract long, WAD
+     unit_losses(spot, word, settle) -> DynArray[int256, 32]        p0 - p_s per contract long, WAD (empty
+                                                                    once settled)
      The model (r = 0, total vol from the SVI smile, sticky-strike scenario vols, rounding) is documented
      in market/margin.vy; the rules (maintenance, initial, liquidation) in OptionsMarket.vy.
      Bounds: at most MAX_LEGS legs; the market keeps positions inside the open-interest cap (<= 1e27), so
@@ -27,7 +29,10 @@
 """
 
 from .market import margin
+from .math import black_scholes as bs
+from .math import fixed_exp
 from .math import fixed_sqrt
+from .math import normal
 from .risk import svi
 
 interface Registry:
@@ -42,6 +47,9 @@ interface Registry:
 
 WAD: constant(uint256) = 10**18
 IWAD: constant(int256) = 10**18
+X36: constant(uint256) = 10**36
+IX36: constant(int256) = 10**36
+CALL_BIT: constant(uint256) = 1 << 192
 MAX_SCENARIOS: constant(uint256) = 32
 MAX_LEGS: constant(uint256) = 49
 MAX_EXPIRIES: constant(uint256) = 49
@@ -72,7 +80,7 @@ struct Plan:
 
 struct LegVal:
     p: uint256                              # mark (live), intrinsic (expired), WAD per contract
-    unit: DynArray[int256, MAX_SCENARIOS]   # unit losses; empty when settled
+    p_alt: uint256                          # live: mark of the other type (put for a call) at the same strike
     settled: bool
     live: bool
     x: int256
@@ -87,6 +95,7 @@ struct Acc:
     short: uint256[2]                               # non-focus unsettled short contracts, WAD
     n: uint256                                      # scenarios
     f: LegVal                                       # the focus leg (if any)
+    unit: int256[MAX_SCENARIOS]                     # unit losses of the focus leg, WAD (zero once settled)
     floor_unit: uint256                             # min_margin * spot, WAD per contract, rounded up
 
 registry: public(immutable(Registry))
@@ -124,11 +133,8 @@ def evaluate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256, after
     im_ratio: uint256 = staticcall registry.im_ratio()
     r: Result = empty(Result)
     worst: int256[4] = [0, 0, 0, 0]
-    m: uint256 = len(acc.f.unit)
     for j: uint256 in range(acc.n, bound=MAX_SCENARIOS):
-        u: int256 = 0
-        if j < m:
-            u = acc.f.unit[j]
+        u: int256 = acc.unit[j]
         # |q u| <= 4e63 and the sums < 2e65 (module doc)
         worst[0] = max(worst[0], unsafe_add(acc.losses[0][j], unsafe_mul(q[0], u)))
         worst[1] = max(worst[1], unsafe_add(acc.losses[0][j], unsafe_mul(q[1], u)))
@@ -183,12 +189,14 @@ def plan_liquidation(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint25
     pl.full = value < convert(staticcall registry.dust_threshold(), int256) or short_total == 0 or target <= 0
     if pl.full or q == 0:
         return pl
+    # a settled series carries no scenario risk (the market settles it before it liquidates anything)
+    assert not acc.f.settled, "engine: series settled"
     aq: uint256 = convert(abs(q), uint256)
-    losses: DynArray[int256, MAX_SCENARIOS] = self._losses(acc, 0, q)
+    losses: int256[MAX_SCENARIOS] = self._losses(acc, 0, q)
     fu: uint256 = 0
     if not acc.f.settled:
         fu = acc.floor_unit
-    need: uint256 = margin._close_size(losses, acc.f.unit, self._floor(acc, 0, q), fu, q > 0, target, aq)
+    need: uint256 = margin._close_size(losses, acc.unit, acc.n, self._floor(acc, 0, q), fu, q > 0, target, aq)
     if need < aq:
         # the linear model is exact up to the per-scenario ceil: a 1e-9 relative + 1000 wei cushion
         need = min(need + need // 10**9 + 1000, aq)
@@ -210,7 +218,7 @@ def quote(spot: uint256, word: uint256, size: int256) -> (uint256, uint256, uint
     assert size != 0, "engine: zero size"
     expiry: uint256 = self._expiry(word)
     assert expiry > block.timestamp, "engine: series expired"
-    f: LegVal = self._leg(spot, word, 0, empty(margin.Grid), False, staticcall registry.smile(expiry))
+    f: LegVal = self._leg(spot, word, 0, staticcall registry.smile(expiry))
     premium: uint256 = 0
     fee: uint256 = 0
     vol: uint256 = 0
@@ -229,7 +237,7 @@ def mark(spot: uint256, word: uint256, settle: uint256) -> (uint256, uint256):
     s: svi.Smile = empty(svi.Smile)
     if expiry > block.timestamp:
         s = staticcall registry.smile(expiry)
-    f: LegVal = self._leg(spot, word, settle, empty(margin.Grid), False, s)
+    f: LegVal = self._leg(spot, word, settle, s)
     if not f.live:
         return f.p, 0
     return f.p, margin._annual_vol(f.v, fixed_sqrt.sqrt_years_x34(f.tau))
@@ -241,11 +249,13 @@ def unit_losses(spot: uint256, word: uint256, settle: uint256) -> DynArray[int25
     """
     @notice Loss of one long contract in every scenario of the registry's grid, WAD (empty once settled).
     """
-    expiry: uint256 = self._expiry(word)
-    s: svi.Smile = empty(svi.Smile)
-    if expiry > block.timestamp:
-        s = staticcall registry.smile(expiry)
-    return self._leg(spot, word, settle, margin._prepare(staticcall registry.scenarios()), True, s).unit
+    acc: Acc = self._accumulate(spot, [Leg(word=word, settle=settle, qa=IWAD, qb=0)], 0)
+    out: DynArray[int256, MAX_SCENARIOS] = []
+    if acc.f.settled:
+        return out
+    for j: uint256 in range(acc.n, bound=MAX_SCENARIOS):
+        out.append(acc.unit[j])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,11 +270,10 @@ def _expiry(word: uint256) -> uint256:
 
 @view
 @internal
-def _leg(spot: uint256, word: uint256, settle: uint256, g: margin.Grid, shocks: bool, smile: svi.Smile) -> LegVal:
+def _leg(spot: uint256, word: uint256, settle: uint256, smile: svi.Smile) -> LegVal:
     """
-    @notice Mark and (when `shocks`) unit scenario losses of one series.  An expired series is worth its
-            intrinsic value: at the settlement price once recorded (no risk left), at the spot before
-            (shocked through the spot only).
+    @notice Mark of one series and the terms its scenario prices need.  An expired series is worth its
+            intrinsic value: at the settlement price once recorded (no risk left), at the spot before.
     """
     f: LegVal = empty(LegVal)
     strike: uint256 = word & (2**128 - 1)
@@ -276,15 +285,19 @@ def _leg(spot: uint256, word: uint256, settle: uint256, g: margin.Grid, shocks: 
             f.p = margin._intrinsic(settle, strike, f.is_call)
             return f
         f.p = margin._intrinsic(spot, strike, f.is_call)
-        if shocks:
-            f.unit = margin._intrinsic_losses(spot, strike, f.is_call, g)
         return f
     f.live = True
     f.tau = expiry - block.timestamp
     f.x, f.kr, f.v = margin._base(spot, strike, smile)
-    f.p = margin._price(spot, f.x, f.kr, f.v, f.is_call)
-    if shocks:
-        f.unit = margin._unit_losses(spot, f.x, f.kr, f.v, f.is_call, f.p, g)
+    call: uint256 = 0
+    put: uint256 = 0
+    call, put = margin._prices(spot, f.x, f.kr, f.v)
+    if f.is_call:
+        f.p = call
+        f.p_alt = put
+    else:
+        f.p = put
+        f.p_alt = call
     return f
 
 
@@ -292,21 +305,41 @@ def _leg(spot: uint256, word: uint256, settle: uint256, g: margin.Grid, shocks: 
 @internal
 def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) -> Acc:
     """
-    @notice Value every leg once (one registry smile read per expiry, one tails + normalised per
-            (leg, scenario)) and add its contribution to both columns; the focus leg is kept apart.
+    @notice Value every leg once (one registry smile read per expiry; one scenario price per (strike,
+            expiry, scenario): a call and a put of the same strike and expiry share it) and add its
+            contribution to both columns; the focus leg's unit losses are kept apart.
+    @dev The scenario loop is written here, not behind a helper per leg, so the grid and the two loss
+         columns stay in this frame (a helper would copy ~230 words in and out per leg), and the kernel
+         margin._call_raw is written inline in it (one frame less per scenario; bit-identical).
+         Scenario s of a live series: x' = x + ln(1 + ds), K/S' = kr / (1 + ds), v' = v (1 + dv),
+         p_s = S' n_s with n_s = C/S' or P/S' (margin._call_raw, then the clamps of
+         black_scholes.normalised); u_s = p0 - p_s per contract long.  Every number is the one
+         black_scholes.tails + normalised give for (x', kr', v'): pairing a call with its put changes no bit.
+         Gas (16 series, 21 scenarios, reports/market/bench.md): ~3.4k per (series, scenario), of which the
+         kernels (one exp_x36, two erfcx_x36) ~1.7k; a pair saves one kernel evaluation per scenario.
+         Bounds: |q| <= 1e27 (the market's open-interest hard cap), |u| <= 4e36, sums over <= 49 legs
+         < 2e65: the unsafe products and sums cannot overflow.
     """
     assert spot != 0 and spot <= 10**36, "engine: spot out of range"
     g: margin.Grid = margin._prepare(staticcall registry.scenarios())
     acc: Acc = empty(Acc)
-    acc.n = len(g.f_s)
+    n: uint256 = g.n
+    acc.n = n
     # min_margin <= 0.25e18, spot <= 1e36: product < 2^256; rounded up
     acc.floor_unit = (staticcall registry.min_margin() * spot + WAD - 1) // WAD
     cached: DynArray[uint256, MAX_EXPIRIES] = []
     smiles: DynArray[svi.Smile, MAX_EXPIRIES] = []
     la: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
     lb: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
-    n: uint256 = acc.n
-    for i: uint256 in range(len(legs), bound=MAX_LEGS):
+    # the shocked spots S' = S (1 + ds) <= 4e36, once per scenario
+    s_s: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
+    for j: uint256 in range(n, bound=MAX_SCENARIOS):
+        s_s[j] = convert(unsafe_div(unsafe_mul(spot, g.f_s[j]), WAD), int256)
+    nl: uint256 = len(legs)
+    done: uint256 = 0       # bit i: leg i was valued with its partner (same strike and expiry, other type)
+    for i: uint256 in range(nl, bound=MAX_LEGS):
+        if (done >> i) & 1 != 0:
+            continue
         leg: Leg = legs[i]
         expiry: uint256 = self._expiry(leg.word)
         s: svi.Smile = empty(svi.Smile)
@@ -320,47 +353,152 @@ def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) ->
                 cached.append(expiry)
                 smiles.append(staticcall registry.smile(expiry))
             s = smiles[k]
+        f: LegVal = self._leg(spot, leg.word, leg.settle, s)
+        # member 0 is leg i; member 1 its live partner, if the legs hold one (put-call parity of the kernel:
+        # the same Gaussian terms give both prices, so the pair costs one scenario price)
+        pj: uint256 = nl
+        if f.live:
+            other: uint256 = leg.word ^ CALL_BIT
+            for j: uint256 in range(i + 1, nl, bound=MAX_LEGS):
+                if legs[j].word == other:
+                    pj = j
+                    done |= 1 << j
+                    break
+        q0: int256[2] = [leg.qa, leg.qb]
+        q1: int256[2] = [0, 0]
+        if pj < nl:
+            q1 = [legs[pj].qa, legs[pj].qb]
+        focus_t: uint256 = 2
         if i == focus:
-            acc.f = self._leg(spot, leg.word, leg.settle, g, True, s)
-            continue
-        f: LegVal = self._leg(spot, leg.word, leg.settle, g, False, s)
-        pi: int256 = convert(f.p, int256)
-        # |q| <= 1e27 and p, |u| <= 4e36 (module doc): every product and sum stays inside int256
-        acc.value[0] += leg.qa * pi
-        acc.value[1] += leg.qb * pi
+            focus_t = 0
+            acc.f = f
+        elif pj < nl and pj == focus:
+            focus_t = 1
+            acc.f = f
+            acc.f.is_call = not f.is_call
+            acc.f.p = f.p_alt
+            acc.f.p_alt = f.p
+        # |q| <= 1e27 and p <= 4e36 (module doc): every product and sum stays inside int256
+        for t: uint256 in range(2):
+            if t == focus_t or (t == 1 and pj == nl):
+                continue
+            pi: int256 = convert(f.p, int256)
+            qq: int256[2] = q0
+            if t == 1:
+                pi = convert(f.p_alt, int256)
+                qq = q1
+            acc.value[0] += qq[0] * pi
+            acc.value[1] += qq[1] * pi
+            if not f.settled:
+                if qq[0] < 0:
+                    acc.short[0] += convert(-qq[0], uint256)
+                if qq[1] < 0:
+                    acc.short[1] += convert(-qq[1], uint256)
         if f.settled:
             continue
-        if leg.qa < 0:
-            acc.short[0] += convert(-leg.qa, uint256)
-        if leg.qb < 0:
-            acc.short[1] += convert(-leg.qb, uint256)
         if f.live:
-            la, lb = margin._add_losses(spot, f.x, f.kr, f.v, f.is_call, f.p, g, leg.qa, leg.qb, la, lb)
-        else:
-            u: DynArray[int256, MAX_SCENARIOS] = margin._intrinsic_losses(spot, leg.word & (2**128 - 1), f.is_call, g)
+            p0: int256 = convert(f.p, int256)
+            p1: int256 = convert(f.p_alt, int256)
+            pair: bool = pj < nl
+            x: int256 = f.x
+            kr: uint256 = f.kr
+            v: uint256 = f.v
             for j: uint256 in range(n, bound=MAX_SCENARIOS):
-                la[j] += leg.qa * u[j]
-                lb[j] += leg.qb * u[j]
+                fs: uint256 = g.f_s[j]
+                # v <= V_MAX = 1.5e37 and fv <= 4e18: v' <= 6e37 < 7e37 (the kernel's range), v' >= 2e29;
+                # |x'| <= 63e36.  kr * 1e18 < 2^256 needs K/S < 1.15e23: true for any spot the oracle quotes
+                # against the listed strikes (K <= 1e30 WAD, so a spot above ~1e-11); not checked here (review
+                # finding F9, open: the fix is one bound on kr in margin._base)
+                k: int256 = convert(unsafe_div(unsafe_mul(kr, WAD), fs), int256)
+                # margin._call_raw written inline (one frame less per scenario): the same operations in order
+                vi: int256 = convert(unsafe_div(unsafe_mul(v, g.f_v[j]), WAD), int256)
+                d1: int256 = unsafe_add(unsafe_div(unsafe_mul(unsafe_add(x, g.ln_s[j]), IX36), vi), vi >> 1)
+                d2: int256 = unsafe_sub(d1, vi)
+                ea: int256 = 0
+                eb: int256 = 0
+                a1: int256 = d1
+                if d1 < 0:
+                    a1 = unsafe_sub(0, d1)
+                if a1 <= bs.D_CUTOFF:
+                    a2: int256 = d2
+                    if d2 < 0:
+                        a2 = unsafe_sub(0, d2)
+                    e: uint256 = fixed_exp.exp_x36(unsafe_sub(0, unsafe_div(unsafe_mul(a1, a1), 2 * IX36))) >> 1
+                    ea = convert(unsafe_div(unsafe_mul(e, normal.erfcx_x36(unsafe_div(unsafe_mul(convert(a1, uint256), normal.INV_SQRT2_X36), X36))), X36), int256)
+                    eb = convert(unsafe_div(unsafe_mul(e, normal.erfcx_x36(unsafe_div(unsafe_mul(convert(a2, uint256), normal.INV_SQRT2_X36), X36))), X36), int256)
+                cr: int256 = 0
+                if d1 <= 0:
+                    cr = unsafe_sub(ea, eb)
+                elif d2 < 0:
+                    cr = unsafe_sub(unsafe_sub(IX36, ea), eb)
+                else:
+                    cr = unsafe_sub(unsafe_add(unsafe_sub(eb, ea), IX36), k)
+                # the clamps of black_scholes.normalised: max(1 - k, 0) <= c <= 1, max(k - 1, 0) <= p <= k, the
+                # put's raw value being cr + k - 1 (margin._call_raw); n0 for leg i, n1 for its partner
+                nc: int256 = cr
+                lo: int256 = unsafe_sub(10**36, k)
+                if nc < lo:
+                    nc = lo
+                if nc < 0:
+                    nc = 0
+                elif nc > 10**36:
+                    nc = 10**36
+                np: int256 = 0
+                if pair or not f.is_call:
+                    np = unsafe_sub(unsafe_add(cr, k), 10**36)
+                    lo = unsafe_sub(k, 10**36)
+                    if np < lo:
+                        np = lo
+                    if np < 0:
+                        np = 0
+                    elif np > k:
+                        np = k
+                n0: int256 = nc
+                n1: int256 = np
+                if not f.is_call:
+                    n0 = np
+                    n1 = nc
+                # S' <= 4e36; S' n <= 4e72 (call, n <= 1e36) or <= K 1e36 <= 1e66 (put, n <= kr'): fits int256
+                u: int256 = unsafe_sub(p0, unsafe_div(unsafe_mul(s_s[j], n0), IX36))
+                if focus_t == 0:
+                    acc.unit[j] = u
+                else:
+                    la[j] = unsafe_add(la[j], unsafe_mul(q0[0], u))
+                    if q0[1] != 0:
+                        lb[j] = unsafe_add(lb[j], unsafe_mul(q0[1], u))
+                if pair:
+                    u = unsafe_sub(p1, unsafe_div(unsafe_mul(s_s[j], n1), IX36))
+                    if focus_t == 1:
+                        acc.unit[j] = u
+                    else:
+                        la[j] = unsafe_add(la[j], unsafe_mul(q1[0], u))
+                        if q1[1] != 0:
+                            lb[j] = unsafe_add(lb[j], unsafe_mul(q1[1], u))
+        else:
+            u: int256[MAX_SCENARIOS] = margin._intrinsic_losses(spot, leg.word & (2**128 - 1), f.is_call, g)
+            if focus_t == 0:
+                acc.unit = u
+            else:
+                for j: uint256 in range(n, bound=MAX_SCENARIOS):
+                    la[j] += q0[0] * u[j]
+                    lb[j] += q0[1] * u[j]
     acc.losses = [la, lb]
     return acc
 
 
 @pure
 @internal
-def _losses(acc: Acc, col: uint256, q: int256) -> DynArray[int256, MAX_SCENARIOS]:
+def _losses(acc: Acc, col: uint256, q: int256) -> int256[MAX_SCENARIOS]:
     """
     @notice Scenario losses of a column with position q in the focus leg, WAD, each rounded up.
     """
-    out: DynArray[int256, MAX_SCENARIOS] = []
-    m: uint256 = len(acc.f.unit)
+    out: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
     for j: uint256 in range(acc.n, bound=MAX_SCENARIOS):
-        l: int256 = acc.losses[col][j]
-        if j < m:
-            l += q * acc.f.unit[j]
+        l: int256 = acc.losses[col][j] + q * acc.unit[j]
         d: int256 = l // IWAD
         if l > 0 and d * IWAD != l:
             d += 1
-        out.append(d)
+        out[j] = d
     return out
 
 
@@ -388,7 +526,7 @@ def _portfolio(acc: Acc, col: uint256, q: int256) -> (int256, uint256):
     v: int256 = raw // IWAD
     if raw < 0 and v * IWAD != raw:
         v -= 1
-    return v, margin._maintenance(self._losses(acc, col, q), self._floor(acc, col, q))
+    return v, margin._maintenance(self._losses(acc, col, q), acc.n, self._floor(acc, col, q))
 
 
 @view

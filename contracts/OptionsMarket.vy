@@ -34,8 +34,10 @@
        (pool value - pool initial margin, and no more than its cash).
        Risk-increasing = a trade that increases |position| (or flips it), a withdrawal with open positions,
        an LP withdrawal while the pool holds positions: needs an oracle price that passed every check
-       (otherwise the oracle's own reason is the revert reason) and no guardian pause.  Closing trades,
-       deposits and settlements of recorded expiries work with the oracle's fallback price; liquidations
+       (otherwise the oracle's own reason is the revert reason) and no guardian pause.  Closing trades work
+       with a price that failed a check, priced at the worse for the trader of the oracle's price and its
+       last accepted price (a glitch print can be neither sold into nor bought out of); deposits and
+       settlements of recorded expiries need no good price; liquidations
        with a failed check value the account at the last accepted price and need it clearly unhealthy
        (value < maintenance / 2); one with value in [maintenance / 2, maintenance) needs a good price.
        Liquidation closes positions against the pool at mark (value-neutral to the wei): only as far as
@@ -48,6 +50,13 @@
        Settlement: after expiry anyone records the oracle price within SETTLEMENT_WINDOW (the price must be
        stamped after expiry and pass every oracle check); later only the guardian or admin may.  Positions
        settle at intrinsic value when the account is next touched or by settle_account.
+       Series: at most MAX_POOL_SERIES (32) listed and not retired (active_series); a series retires when
+       its expiry's settlement price is recorded and no account holds it (at settle_expiry, or when its last
+       holder settles).  The pool holds only series some account holds, so its book (32 slots) never fills
+       and no closing trade, liquidation or settlement can be refused for room; accounts hold at most
+       MAX_ACCOUNT_SERIES (16).
+       Bounds: token amounts <= 2^128 units, |size| <= 1e27 contracts per trade or quote (the registry's
+       open-interest hard bound), so no arithmetic overflows on user input.
 """
 
 from ethereum.ercs import IERC20Detailed
@@ -74,7 +83,7 @@ interface Oracle:
 WAD: constant(uint256) = 10**18
 IWAD: constant(int256) = 10**18
 MAX_ACCOUNT_SERIES: constant(uint256) = 16
-MAX_POOL_SERIES: constant(uint256) = 32
+MAX_POOL_SERIES: constant(uint256) = 32              # also the most series listed and not retired
 MAX_LEGS: constant(uint256) = 49                    # account + pool series + the traded one
 MIN_STRIKE: constant(uint256) = 10**12              # the pricer's domain: 1e-6 ... 1e12
 MAX_STRIKE: constant(uint256) = 10**30
@@ -85,6 +94,8 @@ ID_MASK: constant(uint256) = 2**32 - 1
 MAX_SERIES_ID: constant(uint256) = 2**32 - 1
 NO_FOCUS: constant(uint256) = max_value(uint256)
 STRIKE_MASK: constant(uint256) = 2**128 - 1
+MAX_AMOUNT: constant(uint256) = 2**128              # token units per call: amount * scale < 2^188 fits int256
+MAX_SIZE: constant(int256) = 10**27                 # |size| per trade or quote, WAD: the open-interest hard bound
 
 # ---------------------------------------------------------------------------------------------
 # Events
@@ -102,6 +113,9 @@ event SeriesListed:
     expiry: indexed(uint256)
     strike: uint256
     is_call: bool
+
+event SeriesRetired:
+    series_id: indexed(uint256)  # expired, settlement price recorded, no account holds it: frees a listing slot
 
 event Trade:
     account: indexed(address)
@@ -178,7 +192,8 @@ collateral_scale: public(immutable(uint256))        # WAD per token unit, 10^(18
 series_count: public(uint256)
 series_word: HashMap[uint256, uint256]              # id -> strike | expiry << 128 | is_call << 192
 series_id_of: HashMap[uint256, uint256]             # packed word -> id (duplicates refused)
-expiry_series: public(HashMap[uint256, uint256])    # expiry -> number of listed series
+expiry_ids: HashMap[uint256, DynArray[uint256, MAX_POOL_SERIES]]   # expiry -> its listed series ids
+active_series: public(uint256)                      # listed series not yet retired, <= MAX_POOL_SERIES
 settlement_price: public(HashMap[uint256, uint256]) # expiry -> WAD price, 0 until recorded
 open_interest: public(HashMap[uint256, uint256])    # series -> sum over accounts (not the pool) of |q|
 
@@ -223,9 +238,10 @@ def __init__(registry_: address, oracle_: address, collateral_: address, engine_
 def deposit(amount: uint256):
     """
     @notice Add collateral to the caller's account (always allowed: no oracle, no pause check).
-    @param amount token units (> 0)
+    @param amount token units (> 0, <= 2^128)
     """
     assert amount != 0, "market: zero amount"
+    assert amount <= MAX_AMOUNT, "market: amount too large"
     safe_erc20._pull(collateral_token, msg.sender, amount)
     self.cash[msg.sender] += convert(amount * collateral_scale, int256)
     log Deposit(account=msg.sender, amount=amount)
@@ -238,9 +254,10 @@ def withdraw(amount: uint256):
     @notice Take collateral out; collateral never goes negative.  With open positions this is
             risk-increasing: it needs a good oracle price and no pause, and leaves account_value >=
             initial margin.
-    @param amount token units (> 0)
+    @param amount token units (> 0, <= 2^128)
     """
     assert amount != 0, "market: zero amount"
+    assert amount <= MAX_AMOUNT, "market: amount too large"
     self._touch(msg.sender)
     c: int256 = self.cash[msg.sender] - convert(amount * collateral_scale, int256)
     assert c >= 0, "market: insufficient collateral"
@@ -258,9 +275,10 @@ def withdraw(amount: uint256):
 def fund_insurance(amount: uint256):
     """
     @notice Donate collateral to the insurance fund (it only pays out on bad debt).
-    @param amount token units (> 0)
+    @param amount token units (> 0, <= 2^128)
     """
     assert amount != 0, "market: zero amount"
+    assert amount <= MAX_AMOUNT, "market: amount too large"
     safe_erc20._pull(collateral_token, msg.sender, amount)
     self.insurance_fund += amount * collateral_scale
     log InsuranceFunded(funder=msg.sender, amount=amount)
@@ -292,6 +310,8 @@ def collect_fees(receiver: address) -> uint256:
 def list_series(strike: uint256, expiry: uint256, is_call: bool) -> uint256:
     """
     @notice List a series (registry risk manager or admin).  Its expiry must have a smile in the registry.
+            At most MAX_POOL_SERIES (32) series may be listed and not retired at a time (active_series); a
+            series retires once its expiry's settlement price is recorded and no account holds it.
     @param strike WAD, 1e12 ... 1e30 (the pricer's domain)
     @param expiry unix seconds, in the future, listed in the registry
     @param is_call call or put
@@ -306,12 +326,15 @@ def list_series(strike: uint256, expiry: uint256, is_call: bool) -> uint256:
     if is_call:
         word = word | (1 << 192)
     assert self.series_id_of[word] == 0, "market: series exists"
+    # the pool's book can then never overflow: it only holds series some account holds, never retired ones
+    assert self.active_series < MAX_POOL_SERIES, "market: too many open series listed"
     sid: uint256 = self.series_count + 1
     assert sid <= MAX_SERIES_ID  # dev: series ids exhausted
     self.series_count = sid
     self.series_word[sid] = word
     self.series_id_of[word] = sid
-    self.expiry_series[expiry] += 1
+    self.expiry_ids[expiry].append(sid)
+    self.active_series += 1
     log SeriesListed(series_id=sid, expiry=expiry, strike=strike, is_call=is_call)
     return sid
 
@@ -326,18 +349,19 @@ def trade(series_id: uint256, size: int256, limit_premium: uint256, deadline: ui
     """
     @notice Buy (size > 0) or sell/write (size < 0) against the pool.  Closing is a trade of opposite sign.
             Risk-increasing trades (|position| grows or flips) need a good oracle price, no pause and room
-            under the open-interest cap.  Afterwards the account and the pool must each be at or above
-            initial margin, or have strictly lower maintenance margin than before (the account then also
-            keeps a non-negative value).
+            under the open-interest cap.  A closing trade while the oracle's price failed a check is priced
+            at the worse for the caller of that price and oracle.last_price().  Afterwards the account and
+            the pool must each be at or above initial margin, or have strictly lower maintenance margin than
+            before (the account then also keeps a non-negative value).
     @param series_id a listed, unexpired series
-    @param size WAD contracts, non-zero
+    @param size WAD contracts, non-zero, |size| <= 1e27
     @param limit_premium buy: the most the caller pays; sell: the least the caller receives (WAD, fee included)
     @param deadline unix seconds; the trade reverts after it
     @return premium paid (buy) or received (sell), WAD, fee included
     """
     assert block.timestamp <= deadline, "market: deadline passed"
     assert size != 0, "market: zero size"
-    assert size > min_value(int256) and size < max_value(int256), "market: size out of range"
+    assert size >= -MAX_SIZE and size <= MAX_SIZE, "market: size out of range"
     word: uint256 = self._series(series_id)
     assert self._expiry(word) > block.timestamp, "market: series expired"
     self._touch(msg.sender)
@@ -354,6 +378,11 @@ def trade(series_id: uint256, size: int256, limit_premium: uint256, deadline: ui
     if abs(q1) > abs(q0) or (q0 < 0 and q1 > 0) or (q0 > 0 and q1 < 0):
         self._require_risk_ok(ok)
         assert oi <= staticcall registry.max_open_interest(), "market: open interest cap"
+    elif not ok:
+        # closing while the price failed a check (an unconfirmed jump, a stale feed): price the trade at the
+        # worse for the trader of the oracle's price and the last accepted one, so that a glitch print can
+        # neither be sold into nor bought out of against the pool
+        spot = self._closing_spot(word, size, spot)
 
     r: MarginEngine.Result = self._evaluate(spot, msg.sender, self, series_id, [q1, p1], size)
     pool_leg: uint256 = 0
@@ -388,14 +417,15 @@ def trade(series_id: uint256, size: int256, limit_premium: uint256, deadline: ui
 @nonreentrant
 def quote(series_id: uint256, size: int256) -> (uint256, uint256, uint256):
     """
-    @notice What trade(series_id, size, ...) would pay or receive now, at the price oracle.peek() reports.
+    @notice What trade(series_id, size, ...) would pay or receive now, at the price oracle.peek() reports
+            (a closing trade while that price fails a check pays the worse of it and oracle.last_price()).
     @param series_id a listed, unexpired series
-    @param size WAD contracts, non-zero (> 0 buy, < 0 sell)
+    @param size WAD contracts, non-zero (> 0 buy, < 0 sell), |size| <= 1e27
     @return (premium, mark, vol): premium paid (size > 0) or received (size < 0), fee included, WAD;
             mark price per contract, WAD; annualised vol of the side quoted (surface vol +- vol_spread), WAD
     """
     assert size != 0, "market: zero size"
-    assert size > min_value(int256), "market: size out of range"
+    assert size >= -MAX_SIZE and size <= MAX_SIZE, "market: size out of range"
     word: uint256 = self._series(series_id)
     assert self._expiry(word) > block.timestamp, "market: series expired"
     premium: uint256 = 0
@@ -429,10 +459,11 @@ def lp_deposit(amount: uint256) -> uint256:
     """
     @notice Add capital to the pool for shares at the pool's value (cash + positions at mark); with open
             pool positions the oracle price must pass every check.
-    @param amount token units (> 0)
+    @param amount token units (> 0, <= 2^128)
     @return shares minted (rounded down)
     """
     assert amount != 0, "market: zero amount"
+    assert amount <= MAX_AMOUNT, "market: amount too large"
     added: uint256 = amount * collateral_scale
     supply: uint256 = self.total_shares
     shares: uint256 = 0
@@ -592,7 +623,7 @@ def settle_expiry(expiry: uint256) -> uint256:
     @param expiry unix seconds of an expiry with listed series, <= now
     @return settlement price, WAD
     """
-    assert self.expiry_series[expiry] != 0, "market: no series for expiry"
+    assert len(self.expiry_ids[expiry]) != 0, "market: no series for expiry"
     assert expiry <= block.timestamp, "market: not expired"
     assert self.settlement_price[expiry] == 0, "market: already settled"
     late: bool = block.timestamp > expiry + SETTLEMENT_WINDOW
@@ -607,6 +638,13 @@ def settle_expiry(expiry: uint256) -> uint256:
     assert stamped >= expiry, "market: no price since expiry"
     self.settlement_price[expiry] = price
     log ExpirySettled(expiry=expiry, price=price, price_time=stamped, late=late)
+    # retire the series nobody holds; the others retire when their last holder settles (_touch)
+    retired: uint256 = 0
+    for sid: uint256 in self.expiry_ids[expiry]:
+        if self.open_interest[sid] == 0:
+            retired += 1
+            log SeriesRetired(series_id=sid)
+    self.active_series -= retired
     return price
 
 
@@ -634,6 +672,16 @@ def position(account: address, series_id: uint256) -> int256:
     @notice Position of an account (or of the pool: the market's own address), WAD contracts.
     """
     return self.positions[account][series_id]
+
+
+@view
+@external
+@nonreentrant
+def expiry_series(expiry: uint256) -> uint256:
+    """
+    @notice Number of series listed on an expiry.
+    """
+    return len(self.expiry_ids[expiry])
 
 
 @view
@@ -763,6 +811,23 @@ def _revert_with_oracle_reason():
 
 @view
 @internal
+def _closing_spot(word: uint256, size: int256, spot: uint256) -> uint256:
+    """
+    @notice For a closing trade while the oracle's price failed a check: of that price and the last accepted
+            one, the price at which the trade's premium is worse for the trader (higher to buy, lower to sell).
+    """
+    last: uint256 = staticcall oracle.last_price()
+    if last == 0 or last == spot:
+        return spot
+    p_now: uint256 = (staticcall engine.quote(spot, word, size))[0]
+    p_last: uint256 = (staticcall engine.quote(last, word, size))[0]
+    if (size > 0 and p_last > p_now) or (size < 0 and p_last < p_now):
+        return last
+    return spot
+
+
+@view
+@internal
 def _view_price() -> uint256:
     price: uint256 = 0
     ok: bool = False
@@ -875,7 +940,8 @@ def _set_position(account: address, series_id: uint256, old: int256, new: int256
     if old == 0 and new != 0:
         n: uint256 = self._count(account)
         if account == self:
-            assert n < MAX_POOL_SERIES, "market: pool series limit"
+            # the pool holds only series some account holds, so unretired ones: at most active_series
+            assert n < MAX_POOL_SERIES  # dev: pool series limit
         else:
             assert n < MAX_ACCOUNT_SERIES, "market: too many open series"
         w: uint256 = n // 8
@@ -942,6 +1008,10 @@ def _touch(account: address) -> uint256:
         self.cash[account] += payoff
         self.cash[self] -= payoff
         self._move_to_pool(account, sid, q, 0)
+        if self.open_interest[sid] == 0:
+            # the last holder settled (the pool's position is then 0 too): no position in it can reopen
+            self.active_series -= 1
+            log SeriesRetired(series_id=sid)
         settled += 1
         log PositionSettled(account=account, series_id=sid, size=q, payoff=payoff)
     if settled != 0 and self._count(account) == 0:

@@ -27,6 +27,12 @@ Rules (the market's, stated once here; the contract's docstring has the same lis
     quote         ask at sigma + spread, bid at max(sigma - spread, tiny), never better than mark; fee per
                   contract min(fee_rate * S, 12.5% of the side price); buy pays |size| ask + fee, sell
                   receives |size| bid - fee
+    closing quote a closing trade while the oracle's price failed a check (unconfirmed jump, stale feed):
+                  the quote at the oracle's price or at the last accepted price, whichever is worse for the
+                  trader (the higher premium to buy, the lower to sell); risk-increasing trades are refused
+    listing       at most 32 series listed and not retired; a series retires once its settlement price is
+                  recorded and no account holds it (so the pool, holding only what accounts hold, never
+                  holds more than 32 series)
     liquidation   full when value < dust, no short, or value <= penalty * maintenance; otherwise the smallest
                   close d of the chosen series with value - penalty (mm0 - mm(d)) >= im_ratio mm(d), at
                   most `size`; penalty = liquidation_penalty (mm0 - mm1), at most max(value, 0); the keeper
@@ -205,6 +211,16 @@ def quote(m: MarketState, s: Series, size: float) -> tuple[float, float, float]:
         return n * side + n * fee_unit, p_mark, side_sig
     gross = n * side
     return gross - min(n * fee_unit, gross), p_mark, side_sig
+
+
+def closing_quote(m: MarketState, s: Series, size: float, last_accepted: float) -> tuple[float, float, float]:
+    """The quote of a closing trade while the oracle's price m.spot failed a check: of the quotes at m.spot and
+    at the last accepted price, the worse for the trader."""
+    here = quote(m, s, size)
+    there = quote(with_spot(m, last_accepted), s, size)
+    if size > 0:
+        return there if there[0] > here[0] else here
+    return there if there[0] < here[0] else here
 
 
 def trade_allowed(value_after: float, im_after: float, mm_before: float, mm_after: float,

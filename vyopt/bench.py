@@ -1,6 +1,7 @@
-"""make bench: gas and accuracy of the on-chain pricer, in titanoboa and on an anvil node.
+"""make bench: gas and accuracy of the on-chain pricer, in titanoboa and on an anvil node; then the options
+market's margin gas (vyopt/market_bench.py -> reports/market/bench.{md,json}, gas_vs_series.png).
 
-Writes reports/pricing/bench.md, bench.json and PNGs.  Fixed seed; the sample covers the whole domain
+Pricing part: writes reports/pricing/bench.md, bench.json and PNGs.  Fixed seed; the sample covers the whole domain
 (spot 1e-6...1e12 log-uniform, ln(K/S) uniform in [-8, 8], vol 1e-4...20 and tau 1 s...10 y log-uniform,
 rate uniform in [-0.5, 1]) plus a "typical" sample (|ln K/S| <= 1, vol 5%...300%, 1 day...2 years,
 rate -5%...20%).  Errors are against the 50-digit mpmath reference (reference/black_scholes.py).
@@ -303,6 +304,21 @@ def summarise(samples):
 
 
 def main():
+    """Both parts by default; BENCH_PARTS=pricing or BENCH_PARTS=market runs one."""
+    parts = {x.strip() for x in os.environ.get("BENCH_PARTS", "pricing,market").split(",")}
+    if "pricing" in parts:
+        pricing_main()
+    if "market" in parts:
+        import boa
+
+        from . import market_bench
+
+        boa.env.enable_fast_mode()
+        market_bench.main()
+        print((market_bench.OUT / "bench.md").read_text())
+
+
+def pricing_main():
     n_domain = int(os.environ.get("BENCH_N", "400"))
     n_typical = int(os.environ.get("BENCH_N_TYPICAL", "200"))
     n_iv = int(os.environ.get("BENCH_N_IV", "150"))

@@ -109,13 +109,15 @@ def default_params() -> list[int]:
 
 
 def default_scenarios() -> list[tuple[int, int]]:
-    """Deribit-like grid: spot -16%..+16% in 4% steps x vol {+25%, 0, -20%} (relative), plus two tails."""
+    """Deribit-like grid: spot -16%..+16% in 4% steps x vol {+25%, 0, -20%} (relative), plus two tails, the same
+    as the backtested reference rule (reference/scenario_margin.default_grid): crash -33% with vol x1.5, squeeze
+    +50% with vol x1.5."""
     out = []
     for spot in ("-0.16", "-0.12", "-0.08", "-0.04", "0", "0.04", "0.08", "0.12", "0.16"):
         for vol in ("0.25", "0", "-0.2"):
             out.append((wad(spot), wad(vol)))
     out.append((wad("-0.33"), wad("0.5")))   # crash with a vol spike
-    out.append((wad("0.33"), wad("0.25")))   # squeeze
+    out.append((wad("0.5"), wad("0.5")))     # squeeze (the reference rule's tail: reference/scenario_margin.py, backtested)
     return out
 
 

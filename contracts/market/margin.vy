@@ -7,20 +7,22 @@
         portfolio maintenance margin built from them, and the size a partial liquidation needs.
         Stateless: import, do not initialize.
 @dev API (all internal pure)
-     _prepare(scenarios) -> Grid                            ln(1 + spot shock) once per scenario, factors
+     _prepare(scenarios) -> Grid                            ln(1 + spot shock) once per distinct spot shock, factors
      _base(spot, strike, smile) -> (x, kr, v)               ln(S/K), K/S (1e36) and total vol sqrt(w(k)) (1e36)
-     _price(spot, x, kr, v, is_call) -> uint256             Black-Scholes value per contract, WAD (r = 0)
-     _add_losses(spot, x, kr, v, is_call, p0, g, qa, qb, la, lb) -> (int256[32], int256[32])
-                                                            la + qa u, lb + qb u with u_s = p0 - p_s per
-                                                            contract (WAD), one tails + normalised per scenario
-     _unit_losses(spot, x, kr, v, is_call, p0, g) -> DynArray[int256, 32]   u itself
-     _intrinsic_losses(spot, strike, is_call, g) -> DynArray[int256, 32]   same for an expired series
+     _prices(spot, x, kr, v) -> (uint256, uint256)          Black-Scholes call and put per contract, WAD (r = 0)
+     _price(spot, x, kr, v, is_call) -> uint256             one of them
+     _call_raw(x, k, v) -> int256                           C/S (1e36) before the no-arbitrage clamp; the put's
+                                                            raw value is c + k - 1 (one evaluation, both types)
+     _clamp_call(cr, k) / _clamp_put(cr, k) -> uint256      the clamps of black_scholes.normalised
+     _intrinsic_losses(spot, strike, is_call, g) -> int256[32]   unit losses of an expired, unsettled series
      _intrinsic(spot, strike, is_call) -> uint256           max(S - K, 0) or max(K - S, 0), WAD
      _annual_vol(v, sq) -> uint256                          v / sqrt(tau in years), WAD
      _spread_vol(v, spread, sq, up) -> uint256              v +- spread sqrt(tau), 1e36 (floored at V_MIN)
      _mul_floor(q, p) / _mul_ceil(q, p) -> int256           q p / 1e18 rounded toward -inf / +inf
-     _maintenance(losses, short_notional_floor) -> uint256  max(0, max_s losses) + floor
+     _maintenance(losses, n, short_notional_floor) -> uint256   max(0, max_s losses) + floor
      _close_size(...) -> uint256                            smallest close of one series that restores IM
+     The scenario loop itself (one _call_raw per (strike, expiry, scenario), written inline) lives in
+     MarginEngine._accumulate, where the grid and the loss columns stay in one frame.
 
      Model (documented for users, keepers and auditors).
        Rate r = 0 (crypto convention: forward = spot, undiscounted, as Deribit's Black-76 marks; the
@@ -51,7 +53,9 @@
 """
 
 from ..math import black_scholes as bs
+from ..math import fixed_exp
 from ..math import fixed_ln
+from ..math import normal
 from ..risk import svi
 
 WAD: constant(uint256) = 10**18
@@ -71,9 +75,10 @@ struct Scenario:
     vol_shock: int256    # WAD, v' = v (1 + vol_shock)
 
 struct Grid:
-    ln_s: DynArray[int256, MAX_SCENARIOS]   # ln(1 + spot shock), 1e36
-    f_s: DynArray[uint256, MAX_SCENARIOS]   # 1 + spot shock, WAD
-    f_v: DynArray[uint256, MAX_SCENARIOS]   # 1 + vol shock, WAD
+    n: uint256                           # number of scenarios
+    ln_s: int256[MAX_SCENARIOS]          # ln(1 + spot shock), 1e36
+    f_s: uint256[MAX_SCENARIOS]          # 1 + spot shock, WAD
+    f_v: uint256[MAX_SCENARIOS]          # 1 + vol shock, WAD
 
 
 @internal
@@ -87,6 +92,7 @@ def _prepare(scenarios: DynArray[Scenario, MAX_SCENARIOS]) -> Grid:
     g: Grid = empty(Grid)
     last_fs: uint256 = 0
     last_ln: int256 = 0
+    i: uint256 = 0
     for s: Scenario in scenarios:
         assert s.spot_shock > -IWAD and s.vol_shock > -IWAD, "margin: scenario out of range"
         fs: uint256 = convert(IWAD + s.spot_shock, uint256)
@@ -98,9 +104,11 @@ def _prepare(scenarios: DynArray[Scenario, MAX_SCENARIOS]) -> Grid:
             # one ln per distinct consecutive spot shock
             last_ln = fixed_ln.ln_x36(unsafe_mul(fs, WAD))
             last_fs = fs
-        g.ln_s.append(last_ln)
-        g.f_s.append(fs)
-        g.f_v.append(fv)
+        g.ln_s[i] = last_ln
+        g.f_s[i] = fs
+        g.f_v[i] = fv
+        i += 1
+    g.n = i
     return g
 
 
@@ -129,6 +137,24 @@ def _base(spot: uint256, strike: uint256, smile: svi.Smile) -> (int256, uint256,
 
 @internal
 @pure
+def _prices(spot: uint256, x: int256, kr: uint256, v: uint256) -> (uint256, uint256):
+    """
+    @notice Black-Scholes value of one call and one put contract of the same strike and expiry (r = 0),
+            WAD, truncated (one evaluation serves both).
+    @param spot S, WAD
+    @param x ln(S/K), 1e36
+    @param kr K/S, 1e36
+    @param v total volatility, 1e36, in [1e28, 7e37]
+    @return (call, put), WAD
+    """
+    k: int256 = convert(kr, int256)
+    cr: int256 = self._call_raw(x, k, v)
+    # c <= 1e36 and S <= 4e36: product < 2^256; p <= kr, so S p <= K * 1e36 <= 1e66
+    return unsafe_div(unsafe_mul(spot, self._clamp_call(cr, k)), X36), unsafe_div(unsafe_mul(spot, self._clamp_put(cr, k)), X36)
+
+
+@internal
+@pure
 def _price(spot: uint256, x: int256, kr: uint256, v: uint256, is_call: bool) -> uint256:
     """
     @notice Black-Scholes value of one contract (r = 0), WAD, truncated.
@@ -138,76 +164,71 @@ def _price(spot: uint256, x: int256, kr: uint256, v: uint256, is_call: bool) -> 
     @param v total volatility, 1e36, in [1e28, 7e37]
     @param is_call call or put
     """
-    d1: int256 = 0
-    d2: int256 = 0
-    e: uint256 = 0
-    eg1: uint256 = 0
-    eg2: uint256 = 0
-    d1, d2, e, eg1, eg2 = bs.tails(x, v)
     c: uint256 = 0
     p: uint256 = 0
-    c, p = bs.normalised(kr, d1, d2, eg1, eg2)
+    c, p = self._prices(spot, x, kr, v)
     if is_call:
-        # c <= 1e36 and S <= 4e36: product < 2^256
-        return unsafe_div(unsafe_mul(spot, c), X36)
-    # p <= kr, so S p <= K * 1e36 <= 1e66
-    return unsafe_div(unsafe_mul(spot, p), X36)
+        return c
+    return p
 
 
 @internal
 @pure
-def _add_losses(spot: uint256, x: int256, kr: uint256, v: uint256, is_call: bool, p0: uint256, g: Grid,
-                qa: int256, qb: int256, la: int256[MAX_SCENARIOS], lb: int256[MAX_SCENARIOS]) -> (int256[MAX_SCENARIOS], int256[MAX_SCENARIOS]):
+def _call_raw(x: int256, k: int256, v: uint256) -> int256:
     """
-    @notice Add qa u_s and qb u_s to two scenario-loss accumulators, u_s = p0 - p(S (1 + ds), v (1 + dv))
-            the loss of one long contract in scenario s (WAD).  With qa = 1, qb = 0 and zero accumulators
-            the first result is the unit-loss vector itself.
-    @dev one tails + normalised per scenario, written inline (a helper frame per scenario costs ~230 gas,
-         a second pass over the unit vector ~300): x' = x + ln(1 + ds), K/S' = kr / (1 + ds),
-         v' = v (1 + dv), p_s = S' n_s with n_s = C/S' or P/S'.
-         Bounds: |q| <= 1e27 (the market's open-interest hard cap), |u| <= 4e36, sums over <= 49 legs
-         < 2e65: the unsafe products and sums cannot overflow.
+    @notice C / S at 1e36 (Black-Scholes, r = 0) before the no-arbitrage clamp, for x = ln(S/K), k = K/S
+            (1e36) and total vol v (1e36, in [1e28, 7e37]).  The put's raw value is exactly c + k - 1 (the
+            three formulas of black_scholes.normalised satisfy parity before clamping), so one evaluation
+            serves a call and a put of the same strike; _clamp_call / _clamp_put finish each.
+    @dev Bit-identical to black_scholes.tails followed by black_scholes.normalised (the same operations in
+         the same order: one exp_x36 and two erfcx_x36; clamps below), in one frame returning one word:
+         the helper frames and tuple returns of tails + normalised cost ~700 gas per call.  The engine's
+         scenario loop carries the same lines inline (MarginEngine._accumulate); the exp and erfcx kernels
+         were also tried inline there: no gain under the legacy code generator (a Horner step is ~23 gas
+         either way; their call frames are a small part).
+         Bounds: |x| <= 63e36, v >= 2e29: |x * 1e36| < 1e74; a1 <= 14e36, |d2| <= 78e36: squares and
+         products < 1e76; e <= 0.5e36 and erfcx <= 1e36; k <= 2e67 (kr <= 1e66 over a spot factor >= 0.05):
+         no overflow in int256.
     """
-    oa: int256[MAX_SCENARIOS] = la
-    ob: int256[MAX_SCENARIOS] = lb
-    p0i: int256 = convert(p0, int256)
-    n: uint256 = len(g.f_s)
-    for i: uint256 in range(n, bound=MAX_SCENARIOS):
-        fs: uint256 = g.f_s[i]
-        d1: int256 = 0
-        d2: int256 = 0
-        e: uint256 = 0
-        eg1: uint256 = 0
-        eg2: uint256 = 0
-        # v <= V_MAX = 1.5e37 and fv <= 4e18: v' <= 6e37 < 7e37 (tails' range), v' >= 2e29; |x'| <= 63e36
-        d1, d2, e, eg1, eg2 = bs.tails(unsafe_add(x, g.ln_s[i]), unsafe_div(unsafe_mul(v, g.f_v[i]), WAD))
-        c: uint256 = 0
-        p: uint256 = 0
-        # kr <= 1e66 (see _base) and fs >= 5e16: kr * 1e18 < 2^256
-        c, p = bs.normalised(unsafe_div(unsafe_mul(kr, WAD), fs), d1, d2, eg1, eg2)
-        if not is_call:
-            c = p
-        # S' = S fs / 1e18 <= 4e36; S' c <= 4e72 (c <= 1e36); S' p <= K 1e36 <= 1e66 (p <= kr'): fits int256
-        u: int256 = unsafe_sub(p0i, convert(unsafe_div(unsafe_mul(unsafe_div(unsafe_mul(spot, fs), WAD), c), X36), int256))
-        oa[i] = unsafe_add(oa[i], unsafe_mul(qa, u))
-        if qb != 0:
-            ob[i] = unsafe_add(ob[i], unsafe_mul(qb, u))
-    return oa, ob
+    vi: int256 = convert(v, int256)
+    d1: int256 = unsafe_add(unsafe_div(unsafe_mul(x, 10**36), vi), vi >> 1)
+    d2: int256 = unsafe_sub(d1, vi)
+    a: int256 = 0
+    b: int256 = 0
+    a1: int256 = d1
+    if d1 < 0:
+        a1 = unsafe_sub(0, d1)
+    if a1 <= bs.D_CUTOFF:
+        a2: int256 = d2
+        if d2 < 0:
+            a2 = unsafe_sub(0, d2)
+        e: uint256 = fixed_exp.exp_x36(unsafe_sub(0, unsafe_div(unsafe_mul(a1, a1), 2 * 10**36))) >> 1
+        a = convert(unsafe_div(unsafe_mul(e, normal.erfcx_x36(unsafe_div(unsafe_mul(convert(a1, uint256), normal.INV_SQRT2_X36), X36))), X36), int256)
+        b = convert(unsafe_div(unsafe_mul(e, normal.erfcx_x36(unsafe_div(unsafe_mul(convert(a2, uint256), normal.INV_SQRT2_X36), X36))), X36), int256)
+    if d1 <= 0:
+        return unsafe_sub(a, b)
+    if d2 < 0:
+        return unsafe_sub(unsafe_sub(10**36, a), b)
+    return unsafe_sub(unsafe_add(unsafe_sub(b, a), 10**36), k)
 
 
 @internal
 @pure
-def _unit_losses(spot: uint256, x: int256, kr: uint256, v: uint256, is_call: bool, p0: uint256, g: Grid) -> DynArray[int256, MAX_SCENARIOS]:
+def _clamp_call(cr: int256, k: int256) -> uint256:
     """
-    @notice Loss of one long contract in every scenario, u_s = p0 - p_s, WAD (see _add_losses).
+    @notice max(1 - k, 0) <= c <= 1 (1e36), as black_scholes.normalised clamps a call.
     """
-    z: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
-    u: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
-    u, z = self._add_losses(spot, x, kr, v, is_call, p0, g, 1, 0, z, z)
-    out: DynArray[int256, MAX_SCENARIOS] = []
-    for i: uint256 in range(len(g.f_s), bound=MAX_SCENARIOS):
-        out.append(u[i])
-    return out
+    return convert(min(max(cr, max(unsafe_sub(10**36, k), 0)), 10**36), uint256)
+
+
+@internal
+@pure
+def _clamp_put(cr: int256, k: int256) -> uint256:
+    """
+    @notice max(k - 1, 0) <= p <= k (1e36) for p = c + k - 1 (parity of the raw values), as
+            black_scholes.normalised clamps a put.
+    """
+    return convert(min(max(unsafe_sub(unsafe_add(cr, k), 10**36), max(unsafe_sub(k, 10**36), 0)), k), uint256)
 
 
 @internal
@@ -227,15 +248,15 @@ def _intrinsic(spot: uint256, strike: uint256, is_call: bool) -> uint256:
 
 @internal
 @pure
-def _intrinsic_losses(spot: uint256, strike: uint256, is_call: bool, g: Grid) -> DynArray[int256, MAX_SCENARIOS]:
+def _intrinsic_losses(spot: uint256, strike: uint256, is_call: bool, g: Grid) -> int256[MAX_SCENARIOS]:
     """
     @notice Unit losses of an expired series awaiting its settlement price: intrinsic value now minus
             intrinsic value at the shocked spot.
     """
-    out: DynArray[int256, MAX_SCENARIOS] = []
+    out: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
     p0: int256 = convert(self._intrinsic(spot, strike, is_call), int256)
-    for fs: uint256 in g.f_s:
-        out.append(p0 - convert(self._intrinsic(spot * fs // WAD, strike, is_call), int256))
+    for j: uint256 in range(g.n, bound=MAX_SCENARIOS):
+        out[j] = p0 - convert(self._intrinsic(spot * g.f_s[j] // WAD, strike, is_call), int256)
     return out
 
 
@@ -298,19 +319,19 @@ def _mul_ceil(q: int256, p: int256) -> int256:
 
 @internal
 @pure
-def _maintenance(losses: DynArray[int256, MAX_SCENARIOS], floor_: uint256) -> uint256:
+def _maintenance(losses: int256[MAX_SCENARIOS], n: uint256, floor_: uint256) -> uint256:
     """
-    @notice max(0, max_s losses[s]) + floor_, WAD.
+    @notice max(0, max_s losses[s]) + floor_ over the first n scenarios, WAD.
     """
     worst: int256 = 0
-    for l: int256 in losses:
-        worst = max(worst, l)
+    for j: uint256 in range(n, bound=MAX_SCENARIOS):
+        worst = max(worst, losses[j])
     return convert(worst, uint256) + floor_
 
 
 @internal
 @pure
-def _close_size(losses: DynArray[int256, MAX_SCENARIOS], unit: DynArray[int256, MAX_SCENARIOS], floor_: uint256,
+def _close_size(losses: int256[MAX_SCENARIOS], unit: int256[MAX_SCENARIOS], n: uint256, floor_: uint256,
                 floor_unit: uint256, long_side: bool, target: int256, size: uint256) -> uint256:
     """
     @notice Smallest close d (WAD contracts) of one series after which maintenance <= target, or
@@ -321,6 +342,7 @@ def _close_size(losses: DynArray[int256, MAX_SCENARIOS], unit: DynArray[int256, 
          is linear in d, so the smallest d is the largest per-constraint root, rounded up.
     @param losses the account's scenario losses now (WAD)
     @param unit the series' unit losses u_s per contract long (WAD)
+    @param n number of scenarios
     @param floor_ the account's floor now (WAD); floor_unit the floor per contract of this series if short
     @param long_side True when the position being closed is long
     @param target maintenance to reach (WAD), > 0
@@ -329,7 +351,6 @@ def _close_size(losses: DynArray[int256, MAX_SCENARIOS], unit: DynArray[int256, 
     f: int256 = convert(floor_, int256)
     fu: int256 = convert(floor_unit, int256)
     need: uint256 = 0
-    n: uint256 = len(losses)
     for i: uint256 in range(n + 1, bound=MAX_SCENARIOS + 1):
         a: int256 = f
         b: int256 = 0

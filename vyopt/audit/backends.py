@@ -22,20 +22,25 @@ API
     decode_revert(data) -> str | None
     Contract(backend, artifact, address)         .<fn>(*args), .outcome(fn, *args) -> Outcome,
                                                  .transact(fn, *args, sender=, value=0) -> TxResult
-    Backend                                      .kind, .deploy(artifact) -> Contract, .at(artifact, address),
+    Backend                                      .kind, .deploy(artifact, *ctor_args) -> Contract, .at(artifact, address),
                                                  .place(artifact, address, code) (boa only), .accounts(),
                                                  .balance(a), .code(a), .storage(a, slot), .snapshot() (context),
-                                                 .info() -> dict, .gas_log, .close()
+                                                 .timestamp() (block.timestamp a call sees), .impersonate(a),
+                                                 .logs(address, topic0) -> [Log], .info() -> dict, .gas_log, .close()
+    encode_constructor(artifact, args) -> bytes  ABI-encoded constructor arguments (appended to the initcode)
+    event_topic(artifact, name) -> bytes         topic0 of an event of the artifact's ABI
+    Log(address, topics, data)                   one log entry (topics as 32-byte values)
     BoaBackend(fork_url=None, block=None)        the global boa.env, or a private Env forked from a node
     RpcBackend(url, kind="node"|"fork", block=None, read_only=None, process=None)
-    open_fork(upstream_url, block=None) -> RpcBackend   starts the anvil fork; closed with the backend
+    open_fork(upstream_url, block=None) -> RpcBackend   starts the anvil fork (its clock stopped at the fork block's
+                                                        time); closed with the backend
 """
 from __future__ import annotations
 
 import contextlib
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -44,7 +49,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
-TX_GAS = 5_000_000
+TX_GAS = 15_000_000          # a transaction's gas limit: the risk registry's deployment takes ~6.8M, trades several M
 
 
 class Reverted(Exception):
@@ -76,6 +81,34 @@ def _type_str(p: dict) -> str:
 
 
 @dataclass
+class Log:
+    address: str
+    topics: list            # bytes32 each
+    data: bytes
+
+
+# the runtime of `TIMESTAMP PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`, run as the initcode of an eth_call without a
+# recipient: it answers the block.timestamp that calls at that block see (a node's eth_call at a mined block
+# uses that block's header; the "latest" tag the last mined block)
+_TIMESTAMP_PROBE = bytes.fromhex("425f5260205ff3")
+
+
+def encode_constructor(artifact, args) -> bytes:
+    ctor = next((i for i in artifact.abi if i.get("type") == "constructor"), None)
+    types = [_type_str(i) for i in (ctor or {}).get("inputs", [])]
+    if len(types) != len(args):
+        raise TypeError(f"{artifact.name}: the constructor takes {len(types)} arguments, {len(args)} given")
+    return abi_encode(types, list(args)) if types else b""
+
+
+def event_topic(artifact, name: str) -> bytes:
+    from eth_utils import keccak
+
+    ev = next(i for i in artifact.abi if i.get("type") == "event" and i["name"] == name)
+    return keccak(f"{name}({','.join(_type_str(i) for i in ev['inputs'])})".encode())
+
+
+@dataclass
 class Outcome:
     ok: bool
     value: Any = None
@@ -90,6 +123,7 @@ class TxResult:
     gas_price: int
     reason: str | None = None
     tx_hash: str | None = None
+    logs: list = field(default_factory=list)       # Log entries the transaction emitted
 
     @property
     def fee(self) -> int:
@@ -151,6 +185,7 @@ class Contract:
 
 class Backend:
     kind = "?"
+    free_gas = False        # True when every answered call reports its gas at no cost (boa)
 
     def __init__(self, gas_samples: int = 30):
         self.gas_log: dict[str, list[int]] = {}
@@ -166,6 +201,10 @@ class Backend:
     def at(self, artifact, address: str) -> Contract:
         return Contract(self, artifact, address)
 
+    def impersonate(self, address: str) -> str:
+        """Make `address` a sender this back-end can transact from (with ether for gas); returns it."""
+        raise PermissionError(f"the {self.kind} back-end cannot send from arbitrary addresses")
+
     def close(self):
         pass
 
@@ -178,6 +217,7 @@ class BoaBackend(Backend):
     is logged."""
 
     kind = "boa"
+    free_gas = True
 
     def __init__(self, gas_samples: int = 10**9, fork_url: str | None = None, block: int | None = None):
         super().__init__(gas_samples)
@@ -186,19 +226,23 @@ class BoaBackend(Backend):
         if fork_url is None:
             self.env = boa.env
         else:
-            import tempfile
-
             from boa.environment import Env
+            from boa.vm.fork import CachingRPC
 
-            # a fresh RPC cache per back-end: titanoboa's default cache (~/.cache/titanoboa/fork, and an
-            # in-process memo) is keyed by chain id and URL, so two local anvils (chain 31337, the same block
-            # numbers, a reused port) would be served each other's code
-            self._cache_dir = tempfile.mkdtemp(prefix="vyopt-boa-fork-")
+            # an RPC cache of this back-end's own, in memory.  titanoboa 0.2.8's on-disk cache is one sqlite file
+            # per process whatever cache_dir says (SqliteCache.create is a singleton), keyed by (method, params)
+            # only, and its RPC wrappers are memoized by URL: two local anvils (chain 31337, the same addresses and
+            # block numbers, possibly a reused port) were served each other's code (seen: a second broken margin
+            # engine audited as the first)
+            for key in [k for k in CachingRPC._loaded if k[0] == fork_url]:
+                del CachingRPC._loaded[key]
             self.env = Env()
             self.env.fork(url=fork_url, block_identifier=block if block is not None else "latest", deprecated=False,
-                          cache_dir=self._cache_dir)
+                          cache_dir=None)
         self.forked_from = fork_url
+        self.fork_block = block
         self._funded: list[str] = []
+        self._logs: list[Log] = []       # logs of the transactions sent through this back-end (a snapshot rolls back)
 
     def call(self, to: str, data: bytes, fn: str | None = None):
         c = self.env.execute_code(to, data=data, is_modifying=False)
@@ -210,13 +254,37 @@ class BoaBackend(Backend):
     def send(self, to: str, data: bytes, sender: str, value: int = 0) -> TxResult:
         c = self.env.execute_code(to, sender=sender, value=value, data=data, is_modifying=True, gas=TX_GAS)
         reason = decode_revert(c.output) if c.is_error else None
-        return TxResult(not c.is_error, c.get_gas_used(), self.env.get_gas_price(), reason)
+        logs = [] if c.is_error else [Log(to_checksum_address(a), [int(t).to_bytes(32, "big") for t in topics], bytes(payload))
+                                      for a, topics, payload in c.get_log_entries()]
+        self._logs += logs
+        return TxResult(not c.is_error, c.get_gas_used(), self.env.get_gas_price(), reason, logs=logs)
 
-    def deploy(self, artifact, sender: str | None = None) -> Contract:
-        address, comp = self.env.deploy(bytecode=artifact.initcode)
+    def deploy(self, artifact, *args, sender: str | None = None) -> Contract:
+        kw = {"sender": sender} if sender else {}
+        address, comp = self.env.deploy(bytecode=artifact.initcode + encode_constructor(artifact, args), **kw)
         if comp.is_error:
             raise Reverted(decode_revert(comp.output), comp.output)
         return Contract(self, artifact, str(address))
+
+    def timestamp(self) -> int:
+        return int(self.env.evm.patch.timestamp)
+
+    def time_travel(self, seconds: int) -> None:
+        self.env.time_travel(seconds=seconds)
+
+    def impersonate(self, address: str) -> str:
+        if self.env.get_balance(address) < 10**21:
+            self.env.set_balance(address, 10**22)
+        return to_checksum_address(address)
+
+    def logs(self, address: str, topic0: bytes | None = None) -> list[Log]:
+        """Logs of `address`: on a fork, those of the node up to the fork block (eth_getLogs), then those of
+        the transactions sent through this back-end (titanoboa keeps no log index of its own)."""
+        out = []
+        if self.forked_from:
+            out = _rpc_logs(self.forked_from, address, topic0, hex(self.fork_block) if self.fork_block is not None else "latest")
+        out += [lg for lg in self._logs if lg.address == to_checksum_address(address) and (topic0 is None or lg.topics[:1] == [topic0])]
+        return out
 
     def place(self, artifact, address: str, code: bytes) -> Contract:
         """Put `code` (e.g. fetched from a node) at `address` in the in-process EVM and return a handle."""
@@ -243,15 +311,19 @@ class BoaBackend(Backend):
 
     @contextlib.contextmanager
     def snapshot(self):
-        with self.env.anchor():
-            yield
+        n = len(self._logs)
+        try:
+            with self.env.anchor():
+                yield
+        finally:
+            del self._logs[n:]
 
     def close(self):
-        if getattr(self, "_cache_dir", None):
-            import shutil
+        if self.forked_from:
+            from boa.vm.fork import CachingRPC
 
-            shutil.rmtree(self._cache_dir, ignore_errors=True)
-            self._cache_dir = None
+            for key in [k for k in CachingRPC._loaded if k[0] == self.forked_from]:
+                del CachingRPC._loaded[key]
 
     def info(self) -> dict:
         p = self.env.evm.patch
@@ -330,7 +402,9 @@ class RpcBackend(Backend):
             out = self.rpc_raw("eth_call", [{k: v for k, v in tx.items() if k != "gas"}, parent])
             raw = (out.get("error") or {}).get("data")
             reason = decode_revert(bytes.fromhex(raw[2:])) if isinstance(raw, str) and raw.startswith("0x") else None
-        res = TxResult(ok, int(rc["gasUsed"], 16), int(rc["effectiveGasPrice"], 16), reason, h)
+        logs = [Log(to_checksum_address(e["address"]), [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
+                for e in rc.get("logs") or []]
+        res = TxResult(ok, int(rc["gasUsed"], 16), int(rc["effectiveGasPrice"], 16), reason, h, logs=logs)
         res.receipt = rc
         return res
 
@@ -345,13 +419,36 @@ class RpcBackend(Backend):
                 raise TimeoutError(f"no receipt for {h} on {self.url} after {timeout} s")
             time.sleep(0.002)
 
-    def deploy(self, artifact, sender: str | None = None) -> Contract:
+    def deploy(self, artifact, *args, sender: str | None = None) -> Contract:
         self._writable("a deployment")
         sender = sender or self.accounts(1)[0]
-        r = self.send(None, artifact.initcode, sender=sender)
+        r = self.send(None, artifact.initcode + encode_constructor(artifact, args), sender=sender)
         if not r.success:
             raise Reverted(r.reason)
         return Contract(self, artifact, r.receipt["contractAddress"])
+
+    def timestamp(self) -> int:
+        return int(self.rpc("eth_call", {"data": "0x" + _TIMESTAMP_PROBE.hex()}, self._tag()), 16)
+
+    def time_travel(self, seconds: int) -> None:
+        """Mine an empty block `seconds` after the latest (works with the fork's stopped clock, see open_fork)."""
+        self._writable("moving the clock")
+        latest = int(self.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        self.rpc("evm_setNextBlockTimestamp", hex(latest + int(seconds)))
+        self.rpc("evm_mine")
+
+    def impersonate(self, address: str) -> str:
+        """anvil: send from `address` without its key (a role holder of the forked deployment), with ether for gas."""
+        self._writable("impersonating an account")
+        address = to_checksum_address(address)
+        if address not in self.accounts(100):
+            self.rpc("anvil_impersonateAccount", address)
+        if self.balance(address) < 10**21:
+            self.rpc("anvil_setBalance", address, hex(10**22))
+        return address
+
+    def logs(self, address: str, topic0: bytes | None = None) -> list[Log]:
+        return _rpc_logs(self, address, topic0, self._tag())
 
     def place(self, artifact, address: str, code: bytes) -> Contract:
         self._writable("setting code")
@@ -402,13 +499,34 @@ class RpcBackend(Backend):
             self.process.close()
 
 
+def _rpc_logs(node, address: str, topic0: bytes | None, to_block: str) -> list[Log]:
+    """eth_getLogs of one address from the genesis block to `to_block` (node: an RpcBackend or a URL)."""
+    own = not isinstance(node, RpcBackend)
+    if own:
+        node = RpcBackend(node, kind="node")
+    try:
+        flt = {"address": to_checksum_address(address), "fromBlock": "0x0", "toBlock": to_block}
+        if topic0 is not None:
+            flt["topics"] = ["0x" + bytes(topic0).hex()]
+        return [Log(to_checksum_address(e["address"]), [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
+                for e in node.rpc("eth_getLogs", flt)]
+    finally:
+        if own:
+            node.close()
+
+
 def open_fork(upstream_url: str, block: int | None = None, gas_samples: int = 30) -> RpcBackend:
     """Start `anvil --fork-url upstream_url [--fork-block-number block]` and return a writable back-end on it."""
     from .anvil import Anvil
 
     proc = Anvil(fork_url=upstream_url, fork_block=block)
     try:
-        return RpcBackend(proc.url, kind="fork", read_only=False, process=proc, gas_samples=gas_samples)
+        b = RpcBackend(proc.url, kind="fork", read_only=False, process=proc, gas_samples=gas_samples)
+        # the fork's clock stands still at the fork block's time: every transaction is mined at the timestamp the
+        # calls before it saw (a view and the transaction it predicts agree; a run replays exactly, which
+        # hypothesis' shrinking needs); time moves only by time_travel
+        b.rpc("anvil_setBlockTimestampInterval", 0)
+        return b
     except Exception:
         proc.close()
         raise

@@ -11,6 +11,18 @@ catalogue must be updated.
                              which the spec includes, reverts.  Caught by domain_reverts_with_reason (the
                              strategy samples every bound and its neighbours).
 
+    margin-scenario-dropped  market/margin.vy _prepare: the prepared grid counts one scenario less than the
+                             registry's (n = i - 1), so the margin engine never revalues the last one (the
+                             default grid's last pair is the +33% squeeze with vol +25%, the worst case of a
+                             short call).  Caught by market.engine_matches_reference (its first explicit
+                             example, a short at-the-money call) and by the market's state machine.
+    margin-rounded-down      MarginEngine.evaluate: the worst scenario loss is truncated instead of rounded up
+                             (ceil -> floor), a margin one wei short whenever sum q u is not a whole number of
+                             wei (whole-contract books are exact): far inside the float reference's bar, caught
+                             exactly by market.engine_rounds_for_the_protocol (its fractional-size example).
+                             The margin engine's mutants are deployed with the rest of the protocol
+                             (properties/_protocol.protocol_build / deploy_build).
+
 Why not "+1 on the final division" (the issue's example): the price's bar is 1e-14 * spot + 1 wei, where
 the 1 wei is the published truncation allowance, so a price one wei high is inside the specification almost
 everywhere; only at a clamp (C = S exactly) does it break the bound C <= S, which random examples rarely hit.
@@ -56,6 +68,15 @@ MUTANTS = {m.id: m for m in [
            new='assert tau < MAX_TAU, "bs: tau out of range"',
            words="check_domain rejects tau = 10 years, which the specification includes",
            caught_by=("pricer.domain_reverts_with_reason",)),
+    Mutant("margin-scenario-dropped", "market/margin.vy",
+           old="    g.n = i\n", new="    g.n = i - 1\n",
+           words="the margin engine drops the last scenario of the registry's grid",
+           caught_by=("market.engine_matches_reference",), deployables=("MarginEngine",)),
+    Mutant("margin-rounded-down", "MarginEngine.vy",
+           old="mm: uint256 = (convert(worst[i], uint256) + WAD - 1) // WAD + self._floor(acc, col, q[i])",
+           new="mm: uint256 = convert(worst[i], uint256) // WAD + self._floor(acc, col, q[i])",
+           words="evaluate() rounds the worst scenario loss down instead of up",
+           caught_by=("market.engine_rounds_for_the_protocol",), deployables=("MarginEngine",)),
 ]}
 
 
@@ -66,7 +87,7 @@ def mutant_tree(mutant_id: str) -> Path:
     if count != 1:
         raise RuntimeError(f"mutant {mutant_id}: expected the anchor once in contracts/{m.file}, found it {count} times; "
                            "update vyopt/audit/mutants.py to the current source")
-    key = hashlib.sha256((sources_digest() + mutant_id).encode()).hexdigest()[:16]
+    key = hashlib.sha256((sources_digest() + mutant_id + m.file + m.old + m.new).encode()).hexdigest()[:16]
     out = BUILD / f"{mutant_id}-{key}" / "contracts"
     if not (out / m.file).exists():
         tmp = out.with_name(f"contracts.tmp{os.getpid()}")

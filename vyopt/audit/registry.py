@@ -4,7 +4,9 @@ A property is a rule about deployed contracts, stated in words for the report an
 unchanged on every back-end (it only talks to `ctx.contract(name)` handles, see backends.Contract).
 
     differential(id=..., contracts=(...), words=..., bar=..., strategy=<zero-arg callable -> strategy>,
-                 examples=<zero-arg callable -> list of explicit examples, run first>)
+                 examples=<zero-arg callable -> list of explicit examples, run first>, cost=1.0,
+                 gas_samples=None <fewer eth_estimateGas per function on a node: each re-executes the call
+                 many times, which dominates a heavy view's time>, backend_cost={} <kind -> extra cost factor>)
         decorates check(ctx, example).  Each hypothesis example is drawn from the strategy; the check
         raises AssertionError when the rule is broken.  Read-only: runs on the node itself.
     stateful(id=..., contracts=(...), words=..., mutates=True)
@@ -18,6 +20,9 @@ Market only name their contract.  A property whose contracts are not part of the
 reported as "not deployed" instead of run.
 
 ctx.metric(name, value) records a number per example (e.g. error / bar) for the report's distributions.
+ctx.note(text) records a sentence for the report about this run (e.g. "the feed is not the mock: price moves
+skipped"); each distinct note is kept once.  ctx.cache is a dict a property may keep per-run data in (read-only
+properties see one block, so e.g. the registry's surface is read once per run, not per example).
 
 API
     Property, DifferentialProperty, StatefulProperty
@@ -46,6 +51,13 @@ class Property:
     mutates: bool = False
     cost: float = 1.0                      # relative cost of one example (the ci profile lowers counts by it)
     module: str = ""
+    gas_samples: int | None = None         # on a node, eth_estimateGas calls per function (None: the back-end's 30)
+    backend_cost: dict = field(default_factory=dict)   # back-end kind -> extra cost factor (e.g. {"boa": 4})
+
+    def cost_on(self, kind: str) -> float:
+        """The cost of one example on a back-end: py-evm interprets a market valuation (~1-2M gas) 10-40x slower
+        than anvil, so a property may declare that an example costs more on boa."""
+        return self.cost * self.backend_cost.get(kind, 1.0)
 
     @property
     def kind(self) -> str:
@@ -91,20 +103,23 @@ def _register(p: Property):
     return p
 
 
-def differential(*, id: str, contracts, words: str, strategy, bar: str = "", cost: float = 1.0, examples=None):
+def differential(*, id: str, contracts, words: str, strategy, bar: str = "", cost: float = 1.0, examples=None,
+                 gas_samples: int | None = None, backend_cost: dict | None = None):
     def deco(fn):
         _register(DifferentialProperty(id=id, contracts=tuple(contracts), words=" ".join(words.split()), bar=bar,
                                        mutates=False, cost=cost, module=fn.__module__, strategy=strategy, check=fn,
-                                       examples=examples))
+                                       examples=examples, gas_samples=gas_samples, backend_cost=dict(backend_cost or {})))
         return fn
 
     return deco
 
 
-def stateful(*, id: str, contracts, words: str, bar: str = "", cost: float = 1.0, step_count: int | None = None):
+def stateful(*, id: str, contracts, words: str, bar: str = "", cost: float = 1.0, step_count: int | None = None,
+             gas_samples: int | None = None, backend_cost: dict | None = None):
     def deco(cls):
         _register(StatefulProperty(id=id, contracts=tuple(contracts), words=" ".join(words.split()), bar=bar,
-                                   mutates=True, cost=cost, module=cls.__module__, machine=cls, step_count=step_count))
+                                   mutates=True, cost=cost, module=cls.__module__, machine=cls, step_count=step_count,
+                                   gas_samples=gas_samples, backend_cost=dict(backend_cost or {})))
         return cls
 
     return deco
@@ -139,6 +154,8 @@ class Context:
     metrics: dict = field(default_factory=dict)            # name -> [float]
     metric_keys: dict = field(default_factory=dict)        # name -> [key of the example each value belongs to]
     example_key: str = ""                                  # set by the runner before each example
+    notes: list = field(default_factory=list)              # sentences for the report, each once
+    cache: dict = field(default_factory=dict)              # per-run data a property keeps between examples
 
     def contract(self, name: str):
         try:
@@ -149,3 +166,7 @@ class Context:
     def metric(self, name: str, value: float) -> None:
         self.metrics.setdefault(name, []).append(float(value))
         self.metric_keys.setdefault(name, []).append(self.example_key)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)

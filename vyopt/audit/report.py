@@ -102,6 +102,7 @@ def _merge(records):
             m["metric_keys"].setdefault(k, []).extend(v)
         for k, v in r["gas"].items():
             m["gas"].setdefault(k, []).extend(v)
+        m["notes"] = list(dict.fromkeys([*(m.get("notes") or []), *(r.get("notes") or [])]))
         if r["status"] == "failed":
             m["status"] = "failed"
             m["failures"].append(r)
@@ -155,7 +156,8 @@ def build_report(records: list[dict], meta: dict, out_dir: Path) -> dict:
     except Exception:
         pass
     for (pid, _), r in rows.items():
-        r["property"]["cost"] = props[pid].get("cost", 1.0)
+        # the cost the run used on its back-end (Property.cost_on), else the registry's
+        r["property"]["cost"] = r.get("cost") or props[pid].get("cost", 1.0)
 
     # ------------------------------------------------------------------------------ throughput
     setup_s = {}
@@ -303,7 +305,8 @@ def build_report(records: list[dict], meta: dict, out_dir: Path) -> dict:
                 cells[b] = None
                 continue
             cells[b] = {"status": r["status"], "examples": r["examples"], "invalid": r["invalid"],
-                        "ran_on": r["target"].get("ran_on"), "seconds": r["seconds"], "shards": r["shards"]}
+                        "ran_on": r["target"].get("ran_on"), "seconds": r["seconds"], "shards": r["shards"],
+                        "notes": list(r.get("notes") or [])}
         table.append({"id": pid, "words": p["words"], "bar": p.get("bar"), "kind": p["kind"], "mutates": p["mutates"],
                       "contracts": p["contracts"], "results": cells})
     data = {"verdict": verdict, "meta": meta, "properties": table, "not_deployed": meta.get("not_deployed", []),
@@ -380,6 +383,14 @@ def render(d: dict) -> str:
         prow.append([f"`{p['id']}`" + (" (state machine)" if p["kind"] == "stateful" else ""), _cell(p["words"]),
                      _cell(p.get("bar") or ""), *cells])
     L += [md_table(head, prow), ""]
+    notes = {}
+    for p in d["properties"]:
+        for b, c in p["results"].items():
+            for n in (c or {}).get("notes") or []:
+                notes.setdefault((p["id"], n), []).append(b)
+    if notes:
+        L += ["Notes the properties made about this deployment:", ""]
+        L += [f"- `{pid}` ({', '.join(bs)}): {n}" for (pid, n), bs in notes.items()] + [""]
     if d.get("not_deployed"):
         L += ["Not run (their contracts are not in the deployment): " + ", ".join(f"`{x}`" for x in d["not_deployed"]), ""]
     if d["failures"]:

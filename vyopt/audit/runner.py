@@ -8,13 +8,13 @@ and the report merges:
 
     property, target (back-end info, contracts, bytecode hashes), status passed|failed, examples
     (executions of the check, shrinking included), invalid (rejected by assume), seconds, timeline
-    [(examples, seconds)], metrics {name: [values]}, gas {contract.fn: [gas]}, failure, reproducer
+    [(examples, seconds)], metrics {name: [values]}, gas {contract.fn: [gas]}, notes [str], failure, reproducer
 
 Settings come from hypothesis' loaded profile (settings.default) with: the example count divided by the
-property's cost, no deadline, one bug per property, no `explain` phase (it re-runs the failing example many
-times), the example database given by the caller, and a fixed seed per (property, shard, round) instead of
-`derandomize` (which would forbid the database): the same examples on every back-end and every run, after
-the database's saved failures.
+property's cost on that back-end (Property.cost_on), no deadline, one bug per property, no `explain` phase (it
+re-runs the failing example many times), the example database given by the caller, and a fixed seed per
+(property, shard, round) instead of `derandomize` (which would forbid the database): the same examples on every
+back-end and every run (fewer on a back-end where the property costs more), after the database's saved failures.
 """
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def _settings(n: int, database, steps: int | None):
 
 
 def _message(e: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(e), e)).strip()
+    out = "".join(traceback.format_exception_only(type(e), e)).strip()
+    for sub in getattr(e, "exceptions", ())[:3]:   # a Flaky (exception group): what failed in the first place
+        out += "\n  caused by: " + "".join(traceback.format_exception_only(type(sub), sub)).strip()
+    return out
 
 
 class _Recorder:
@@ -180,18 +183,12 @@ def property_seed(prop_id: str, base_seed: int, shard: int, round_: int) -> int:
     return base_seed * 1_000_003 + h + 7919 * shard + round_
 
 
-def run_property(prop: Property, ctx: Context, *, target_info: dict, max_examples: int, database=None,
-                 base_seed: int = 20261124, round_size: int | None = None,
-                 stateful_steps: int | None = 10, reproducer_dir: Path | None = None, shard: tuple[int, int] = (0, 1)) -> dict:
-    """Run `prop` against the contracts in `ctx`; return the record (see the module docstring)."""
-    n_total = max(1, int(max_examples / prop.cost))
-    i_shard, n_shards = shard
-    n_mine = max(1, n_total // n_shards + (1 if i_shard < n_total % n_shards else 0))
-    sizes = [n_mine] if not round_size else [min(round_size, n_mine - k) for k in range(0, n_mine, round_size)]
-    ctx.metrics, ctx.metric_keys = {}, {}
-    ctx.backend.gas_log = {}  # gas samples (and the node's per-function estimate budget) are per property run
-    rec = _Recorder(ctx)
-    status = "passed"
+class _Failed(Exception):
+    pass
+
+
+def _run_rounds(prop, ctx, rec, sizes, database, base_seed, i_shard, stateful_steps):
+    """Run the rounds of one property; raises _Failed (the failure recorded in rec) at the first failing round."""
     for r, size in enumerate(sizes):
         seed_value = property_seed(prop.id, base_seed, i_shard, r)
         s = _settings(size, database, stateful_steps if isinstance(prop, StatefulProperty) else None)
@@ -203,11 +200,34 @@ def run_property(prop: Property, ctx: Context, *, target_info: dict, max_example
         except BaseException as e:  # noqa: BLE001 - every failure is recorded; KeyboardInterrupt re-raised
             if isinstance(e, KeyboardInterrupt):
                 raise
-            status = "failed"
             if rec.failure is None:  # e.g. Flaky, or an error outside the check
                 rec.failure = {"example": None, "message": _message(e), "error": type(e).__name__,
                                "traceback": traceback.format_exc(limit=-6)}
-            break
+            raise _Failed() from e
+
+
+def run_property(prop: Property, ctx: Context, *, target_info: dict, max_examples: int, database=None,
+                 base_seed: int = 20261124, round_size: int | None = None,
+                 stateful_steps: int | None = 10, reproducer_dir: Path | None = None, shard: tuple[int, int] = (0, 1)) -> dict:
+    """Run `prop` against the contracts in `ctx`; return the record (see the module docstring)."""
+    cost = prop.cost_on(ctx.backend.kind)
+    n_total = max(1, int(max_examples / cost))
+    i_shard, n_shards = shard
+    n_mine = max(1, n_total // n_shards + (1 if i_shard < n_total % n_shards else 0))
+    sizes = [n_mine] if not round_size else [min(round_size, n_mine - k) for k in range(0, n_mine, round_size)]
+    ctx.metrics, ctx.metric_keys, ctx.notes, ctx.cache = {}, {}, [], {}
+    ctx.backend.gas_log = {}  # gas samples (and the node's per-function estimate budget) are per property run
+    saved_samples = ctx.backend.gas_samples
+    if prop.gas_samples is not None and not ctx.backend.free_gas:
+        ctx.backend.gas_samples = min(saved_samples, prop.gas_samples)
+    rec = _Recorder(ctx)
+    status = "passed"
+    try:
+        _run_rounds(prop, ctx, rec, sizes, database, base_seed, i_shard, stateful_steps)
+    except _Failed:
+        status = "failed"
+    finally:
+        ctx.backend.gas_samples = saved_samples
     seconds = time.perf_counter() - rec.t0
     record = {
         "property": prop.describe(),
@@ -217,6 +237,7 @@ def run_property(prop: Property, ctx: Context, *, target_info: dict, max_example
         "examples": rec.n,
         "examples_requested": n_mine,
         "max_examples": max_examples,
+        "cost": cost,
         "invalid": rec.invalid,
         "first_failure_at": rec.first_failure_at,
         "first_example": rec.first_example,
@@ -225,6 +246,7 @@ def run_property(prop: Property, ctx: Context, *, target_info: dict, max_example
         "metrics": {k: v[-20000:] for k, v in ctx.metrics.items()},
         "metric_keys": {k: v[-20000:] for k, v in ctx.metric_keys.items()},
         "gas": {k: v for k, v in ctx.backend.gas_log.items()},
+        "notes": list(ctx.notes),
         "failure": rec.failure,
         "reproducer": None,
     }

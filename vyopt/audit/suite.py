@@ -1,7 +1,9 @@
 """What one audit process runs: the targets (contracts on each back-end) and the property runs on them.
 
     Setup         what is audited: a deployment (node URL + addresses from a manifest, pinned to a block) or
-                  a build to deploy (name -> Artifact; the self-tests' broken pricer).  Back-ends:
+                  a build to deploy (name -> Artifact; the self-tests' broken pricer or margin engine), deployed
+                  by `deploy` (default properties/_protocol.deploy_build: the protocol's contracts with their
+                  constructor arguments and wiring, anything else with none).  Back-ends:
                     boa   deployment: titanoboa forked from the node at the audited block (a private Env, so
                           the deployed code and its storage at the same addresses); build: deployed in titanoboa.
                     node  deployment: eth_call on the node at the audited block, read-only.  Build (tests
@@ -36,11 +38,19 @@ class Setup:
     block: int | None = None                # audited block (None: the head when the target opens)
     build: dict | None = None               # name -> Artifact to deploy (instead of a deployment)
     label: str = "local compile"            # what is audited, for the report ("deployment ...", "mutant ...")
+    deploy: object = None                   # (backend, {name: Artifact}) -> {name: address}; None: deploy_build
 
     def artifact(self, name: str) -> Artifact:
         if self.build and name in self.build:
             return self.build[name]
         return local_artifact(name)
+
+    def deploy_on(self, backend) -> dict:
+        """Deploy the build on a writable back-end; name -> address."""
+        from .properties._protocol import deploy_build
+
+        arts = {n: self.artifact(n) for n in self.names()}
+        return (self.deploy or deploy_build)(backend, arts)
 
     def names(self) -> list[str]:
         return sorted((self.build or {}).keys() | (self.deployment or {}).keys())
@@ -90,7 +100,8 @@ def open_target(kind: str, setup: Setup) -> Target:
             note = f"in process, forked from the node at block {block} (its code and storage, read over RPC)"
         else:
             b = BoaBackend()
-            handles = {n: b.deploy(setup.artifact(n)) for n in names}
+            addresses = setup.deploy_on(b)
+            handles = {n: b.at(setup.artifact(n), addresses[n]) for n in names}
             note = "deployed in process"
         return Target("boa", b, handles, time.perf_counter() - t0, note)
     if setup.node_url is None:
@@ -100,7 +111,7 @@ def open_target(kind: str, setup: Setup) -> Target:
         if not addresses:  # a build on a node of our own (self-tests): deploy, then audit read-only
             writer = RpcBackend(setup.node_url, kind="node", read_only=False)
             try:
-                addresses = {n: writer.deploy(setup.artifact(n)).address for n in names}
+                addresses = setup.deploy_on(writer)
             finally:
                 writer.close()
             block, note = _head(setup.node_url), "deployed on the node for this run, then read-only eth_call"
@@ -117,7 +128,8 @@ def open_target(kind: str, setup: Setup) -> Target:
             handles = {n: b.at(setup.artifact(n), setup.deployment[n]) for n in names}
             note = f"anvil fork of the node at block {block}"
         else:
-            handles = {n: b.deploy(setup.artifact(n)) for n in names}
+            addresses = setup.deploy_on(b)
+            handles = {n: b.at(setup.artifact(n), addresses[n]) for n in names}
             note = f"anvil fork of the node at block {block}, build deployed on the fork"
         return Target("fork", b, handles, time.perf_counter() - t0, note)
     raise ValueError(f"unknown back-end {kind!r} (choose {', '.join(BACKENDS)})")
@@ -154,7 +166,7 @@ class AuditSession:
             if "node>fork" not in self.targets:
                 node = self.target("node")
                 s = Setup(node_url=self.setup.node_url, deployment=node.extra["addresses"], block=node.backend.block,
-                          build=self.setup.build, label=self.setup.label)
+                          build=self.setup.build, label=self.setup.label, deploy=self.setup.deploy)
                 t = open_target("fork", s)
                 t.note = f"fork of the audited node at block {node.backend.block} (state-changing property)"
                 self.targets["node>fork"] = t
