@@ -42,19 +42,8 @@ COMPONENTS = {"pricer": "BlackScholes", "registry": "RiskRegistry", "feed": MOCK
               "collateral": MOCK_TOKEN, "engine": "MarginEngine", "market": "OptionsMarket"}
 
 
-@dataclass
-class LocalProtocol:
-    """Handles of an in-process deployment.  `pricer` is the stand-alone BlackScholes; `roles` maps a role
-    name (admin, risk_manager, guardian, deployer) to its address."""
-
-    pricer: object
-    roles: dict = field(default_factory=dict)
-    registry: object = None
-    feed: object = None
-    oracle: object = None
-    collateral: object = None
-    engine: object = None
-    market: object = None
+class _Roles:
+    """Role addresses by name, from `self.roles` (admin, risk_manager, guardian, deployer)."""
 
     @property
     def admin(self):
@@ -67,6 +56,21 @@ class LocalProtocol:
     @property
     def guardian(self):
         return self.roles.get("guardian")
+
+
+@dataclass
+class LocalProtocol(_Roles):
+    """Handles of an in-process deployment.  `pricer` is the stand-alone BlackScholes; `roles` maps a role
+    name (admin, risk_manager, guardian, deployer) to its address."""
+
+    pricer: object
+    roles: dict = field(default_factory=dict)
+    registry: object = None
+    feed: object = None
+    oracle: object = None
+    collateral: object = None
+    engine: object = None
+    market: object = None
 
 
 def deploy_local(*, collateral_decimals: int = 6, spot: int = 40_000, feed_decimals: int = 8,
@@ -611,7 +615,7 @@ def deploy_network(account, network_name: str, out_dir: Path | None = None, dry_
 
 
 @dataclass
-class NetworkProtocol:
+class NetworkProtocol(_Roles):
     """ape contract instances of a deployment (from its manifest); the same attribute names as LocalProtocol.
     A given (external) feed or collateral is attached with the mock's ABI: use only its standard functions."""
 
@@ -624,18 +628,6 @@ class NetworkProtocol:
     market: object
     roles: dict
     manifest: dict
-
-    @property
-    def admin(self):
-        return self.roles.get("admin")
-
-    @property
-    def risk_manager(self):
-        return self.roles.get("risk_manager")
-
-    @property
-    def guardian(self):
-        return self.roles.get("guardian")
 
     @property
     def deployer(self):

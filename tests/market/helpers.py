@@ -92,3 +92,21 @@ def internal_total(env, accounts):
     """Sum of every internal balance (WAD): accounts + pool cash + insurance + fees."""
     m = env.m
     return sum(m.collateral(a) for a in accounts) + m.collateral(m.address) + m.insurance_fund() + m.protocol_fees()
+
+
+def write_to(env, who, sid, fraction=0.9, first=64, smallest=1):
+    """Write `sid` in halving chunks (from `first` contracts down to `smallest`) until the account's initial
+    margin reaches about `fraction` of its value (the margin is not linear in the size once other legs are
+    held, so sizes are found by trying); returns the contracts written."""
+    total, chunk = 0, first
+    while chunk >= smallest:
+        try:
+            sell(env, who, sid, chunk)
+        except boa.BoaError:
+            chunk = chunk / 2 if isinstance(chunk, float) else chunk // 2
+            continue
+        total += chunk
+        _, value, im, _ = env.m.account_state(who)
+        if im >= fraction * value:
+            break
+    return total

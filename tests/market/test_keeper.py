@@ -11,7 +11,7 @@ from vyopt import market as mk
 from vyopt.keeper import Keeper, KeeperConfig, plan_account
 from vyopt.trading import BoaBackend
 
-from .helpers import WAD, buy, jump_feed, sell, set_spot
+from .helpers import write_to, WAD, buy, jump_feed, sell, set_spot
 
 
 class CountingBackend(BoaBackend):
@@ -27,19 +27,7 @@ class CountingBackend(BoaBackend):
 
 
 def _write_to(env, who, sid, fraction=0.9):
-    """Write `sid` in halving chunks until the initial margin is about `fraction` of the value; returns contracts."""
-    total, chunk = 0.0, 4.0
-    while chunk >= 0.125:
-        try:
-            sell(env, who, sid, chunk)
-        except boa.BoaError:
-            chunk /= 2
-            continue
-        total += chunk
-        _, value, im, _ = env.m.account_state(who)
-        if im >= fraction * value:
-            break
-    return total
+    return write_to(env, who, sid, fraction, first=4.0, smallest=0.125)
 
 
 def _walk_down_until_liquidatable(env, who, step=1000):

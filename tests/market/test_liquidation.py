@@ -8,7 +8,7 @@ from vyopt import market as mk
 from vyopt import risk
 from vyopt.deploy import deploy_local
 
-from .helpers import WAD, buy, jump_feed, ref_positions, ref_state, sell, set_spot
+from .helpers import write_to, WAD, buy, jump_feed, ref_positions, ref_state, sell, set_spot
 
 
 def _events(m, name):
@@ -16,21 +16,7 @@ def _events(m, name):
 
 
 def _write_to(env, who, sid, fraction=0.9):
-    """Write `sid` until the account's initial margin reaches about `fraction` of its value (the margin is not
-    linear in the size once other legs are held, so sizes are found by trying); returns the size written."""
-    total = 0
-    chunk = 64
-    while chunk >= 1:
-        try:
-            sell(env, who, sid, chunk)
-        except boa.BoaError:
-            chunk //= 2
-            continue
-        total += chunk
-        _, value, im, _ = env.m.account_state(who)
-        if im >= fraction * value:
-            break
-    return total
+    return write_to(env, who, sid, fraction)
 
 
 def _walk_until_liquidatable(env, who, direction=+1, step=250, start=40_000):
