@@ -38,6 +38,7 @@ from .risk import svi
 interface Registry:
     def scenarios() -> DynArray[margin.Scenario, 32]: view
     def smile(expiry: uint256) -> svi.Smile: view
+    def smile_updated_at(expiry: uint256) -> uint256: view
     def im_ratio() -> uint256: view
     def min_margin() -> uint256: view
     def liquidation_penalty() -> uint256: view
@@ -218,7 +219,7 @@ def quote(spot: uint256, word: uint256, size: int256) -> (uint256, uint256, uint
     assert size != 0, "engine: zero size"
     expiry: uint256 = self._expiry(word)
     assert expiry > block.timestamp, "engine: series expired"
-    f: LegVal = self._leg(spot, word, 0, staticcall registry.smile(expiry))
+    f: LegVal = self._leg(spot, word, 0, staticcall registry.smile(expiry), self._t_cal(expiry))
     premium: uint256 = 0
     fee: uint256 = 0
     vol: uint256 = 0
@@ -235,9 +236,11 @@ def mark(spot: uint256, word: uint256, settle: uint256) -> (uint256, uint256):
     """
     expiry: uint256 = self._expiry(word)
     s: svi.Smile = empty(svi.Smile)
+    t_cal: uint256 = 0
     if expiry > block.timestamp:
         s = staticcall registry.smile(expiry)
-    f: LegVal = self._leg(spot, word, settle, s)
+        t_cal = self._t_cal(expiry)
+    f: LegVal = self._leg(spot, word, settle, s, t_cal)
     if not f.live:
         return f.p, 0
     return f.p, margin._annual_vol(f.v, fixed_sqrt.sqrt_years_x34(f.tau))
@@ -270,10 +273,21 @@ def _expiry(word: uint256) -> uint256:
 
 @view
 @internal
-def _leg(spot: uint256, word: uint256, settle: uint256, smile: svi.Smile) -> LegVal:
+def _t_cal(expiry: uint256) -> uint256:
+    """
+    @notice Seconds from the calibration of the expiry's smile to the expiry (the horizon its total
+            variance was fitted for), > 0 for a live expiry: the registry writes a smile only before it.
+    """
+    return expiry - staticcall registry.smile_updated_at(expiry)
+
+
+@view
+@internal
+def _leg(spot: uint256, word: uint256, settle: uint256, smile: svi.Smile, t_cal: uint256) -> LegVal:
     """
     @notice Mark of one series and the terms its scenario prices need.  An expired series is worth its
             intrinsic value: at the settlement price once recorded (no risk left), at the spot before.
+            A live one is priced with the smile's variance scaled to the time left (margin._base).
     """
     f: LegVal = empty(LegVal)
     strike: uint256 = word & (2**128 - 1)
@@ -288,7 +302,7 @@ def _leg(spot: uint256, word: uint256, settle: uint256, smile: svi.Smile) -> Leg
         return f
     f.live = True
     f.tau = expiry - block.timestamp
-    f.x, f.kr, f.v = margin._base(spot, strike, smile)
+    f.x, f.kr, f.v = margin._base(spot, strike, smile, f.tau, t_cal)
     call: uint256 = 0
     put: uint256 = 0
     call, put = margin._prices(spot, f.x, f.kr, f.v)
@@ -305,9 +319,9 @@ def _leg(spot: uint256, word: uint256, settle: uint256, smile: svi.Smile) -> Leg
 @internal
 def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) -> Acc:
     """
-    @notice Value every leg once (one registry smile read per expiry; one scenario price per (strike,
-            expiry, scenario): a call and a put of the same strike and expiry share it) and add its
-            contribution to both columns; the focus leg's unit losses are kept apart.
+    @notice Value every leg once (one registry smile and calibration-time read per expiry; one scenario
+            price per (strike, expiry, scenario): a call and a put of the same strike and expiry share it)
+            and add its contribution to both columns; the focus leg's unit losses are kept apart.
     @dev The scenario loop is written here, not behind a helper per leg, so the grid and the two loss
          columns stay in this frame (a helper would copy ~230 words in and out per leg), and the kernel
          margin._call_raw is written inline in it (one frame less per scenario; bit-identical).
@@ -329,6 +343,7 @@ def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) ->
     acc.floor_unit = (staticcall registry.min_margin() * spot + WAD - 1) // WAD
     cached: DynArray[uint256, MAX_EXPIRIES] = []
     smiles: DynArray[svi.Smile, MAX_EXPIRIES] = []
+    t_cals: DynArray[uint256, MAX_EXPIRIES] = []
     la: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
     lb: int256[MAX_SCENARIOS] = empty(int256[MAX_SCENARIOS])
     # the shocked spots S' = S (1 + ds) <= 4e36, once per scenario
@@ -343,6 +358,7 @@ def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) ->
         leg: Leg = legs[i]
         expiry: uint256 = self._expiry(leg.word)
         s: svi.Smile = empty(svi.Smile)
+        t_cal: uint256 = 0
         if expiry > block.timestamp:
             k: uint256 = len(cached)
             for j: uint256 in range(len(cached), bound=MAX_EXPIRIES):
@@ -352,8 +368,10 @@ def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) ->
             if k == len(cached):
                 cached.append(expiry)
                 smiles.append(staticcall registry.smile(expiry))
+                t_cals.append(self._t_cal(expiry))
             s = smiles[k]
-        f: LegVal = self._leg(spot, leg.word, leg.settle, s)
+            t_cal = t_cals[k]
+        f: LegVal = self._leg(spot, leg.word, leg.settle, s, t_cal)
         # member 0 is leg i; member 1 its live partner, if the legs hold one (put-call parity of the kernel:
         # the same Gaussian terms give both prices, so the pair costs one scenario price)
         pj: uint256 = nl
@@ -406,9 +424,7 @@ def _accumulate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256) ->
             for j: uint256 in range(n, bound=MAX_SCENARIOS):
                 fs: uint256 = g.f_s[j]
                 # v <= V_MAX = 1.5e37 and fv <= 4e18: v' <= 6e37 < 7e37 (the kernel's range), v' >= 2e29;
-                # |x'| <= 63e36.  kr * 1e18 < 2^256 needs K/S < 1.15e23: true for any spot the oracle quotes
-                # against the listed strikes (K <= 1e30 WAD, so a spot above ~1e-11); not checked here (review
-                # finding F9, open: the fix is one bound on kr in margin._base)
+                # |x'| <= 63e36.  kr <= KR_MAX = 1e59 (checked in margin._base): kr * 1e18 < 2^256
                 k: int256 = convert(unsafe_div(unsafe_mul(kr, WAD), fs), int256)
                 # margin._call_raw written inline (one frame less per scenario): the same operations in order
                 vi: int256 = convert(unsafe_div(unsafe_mul(v, g.f_v[j]), WAD), int256)

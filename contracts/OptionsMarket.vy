@@ -20,7 +20,7 @@
      Valuation: MarginEngine (a stateless deployable on the same registry) values every position and
      computes every margin from the legs this contract sends it; model in market/margin.vy (r = 0, total
      vol from the SVI smile, sticky-strike scenario vols, one tails + normalised per (series, scenario)).
-     Flows, roles and events: docs/market/TECH_SPEC.md.
+     Flows, roles, events and findings of the independent review: README.md, "The options market".
 
      Rules
        account_value = collateral + sum q * mark (expired series at intrinsic value of the settlement

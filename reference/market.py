@@ -98,29 +98,43 @@ class RegistryGrid:
 class MarketState:
     spot: float
     now: int
-    smiles: dict          # expiry -> SVI
+    smiles: dict          # expiry -> SVI, each fitted for the horizon expiry - written[expiry]
     grid: RegistryGrid
     params: Params
     settlement: dict = field(default_factory=dict)   # expiry -> price
+    written: dict = field(default_factory=dict)      # expiry -> when its smile was calibrated (unix seconds)
 
     def tau_years(self, s: Series) -> float:
         return max(s.expiry - self.now, 0) / YEAR
+
+    def calibrated_years(self, s: Series) -> float:
+        """The horizon the smile of s.expiry was fitted for (expiry - calibration time), years."""
+        if s.expiry not in self.written:
+            raise ValueError(f"market: no calibration time for expiry {s.expiry}")
+        return (s.expiry - self.written[s.expiry]) / YEAR
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Marks
 
 
-def total_vol(smile: SVI, spot: float, strike: float) -> float:
-    """sqrt(w(ln(K/S))) clamped as the contract clamps it."""
+def calibrated_vol(smile: SVI, spot: float, strike: float, t_cal: float) -> float:
+    """The smile's implied vol at strike K: sqrt(w(ln(K/S)) / T) for the horizon T (years) it was fitted for."""
     w = float(total_variance(smile, math.log(strike / spot)))
-    v = math.sqrt(w) if w > 0 else TOTAL_VOL_MIN
+    return math.sqrt(w / t_cal) if w > 0 else 0.0
+
+
+def total_vol(smile: SVI, spot: float, strike: float, t_cal: float, tau: float) -> float:
+    """Volatility still to come, sigma sqrt(tau), with sigma the calibrated vol (each strike keeps it between
+    recalibrations, so marks decay with time), clamped as the contract clamps it."""
+    v = calibrated_vol(smile, spot, strike, t_cal) * math.sqrt(tau)
     return min(max(v, TOTAL_VOL_MIN), TOTAL_VOL_MAX)
 
 
 def surface_vol(m: MarketState, s: Series) -> float:
     """Annualised surface vol of a live series."""
-    return total_vol(m.smiles[s.expiry], m.spot, s.strike) / math.sqrt(m.tau_years(s))
+    t = m.tau_years(s)
+    return total_vol(m.smiles[s.expiry], m.spot, s.strike, m.calibrated_years(s), t) / math.sqrt(t)
 
 
 def _intrinsic(price: float, s: Series) -> float:
@@ -354,9 +368,10 @@ def smile_from_wad(t) -> SVI:
     return SVI(*(int(x) / WAD for x in tuple(t)))
 
 
-def state_from_wad(spot: int, now: int, smiles: dict, grid_pairs, params, settlement=None) -> MarketState:
+def state_from_wad(spot: int, now: int, smiles: dict, grid_pairs, params, settlement=None, *,
+                   written: dict) -> MarketState:
     """A MarketState from WAD integers: spot, {expiry: smile tuple}, [(spot_shock, vol_shock)], the registry's
-    11 parameters, {expiry: settlement price}."""
+    11 parameters, {expiry: settlement price}, {expiry: registry.smile_updated_at}."""
     return MarketState(
         spot=int(spot) / WAD,
         now=int(now),
@@ -364,6 +379,7 @@ def state_from_wad(spot: int, now: int, smiles: dict, grid_pairs, params, settle
         grid=RegistryGrid([(int(a) / WAD, int(b) / WAD) for a, b in grid_pairs]),
         params=Params.from_registry(params),
         settlement={int(e): int(p) / WAD for e, p in (settlement or {}).items()},
+        written={int(e): int(t) for e, t in written.items()},
     )
 
 

@@ -110,17 +110,19 @@ def reference_state(p, spot: int | None = None, at: int | None = None) -> ref.Ma
     t = now() if at is None else at
     table = series_table(p.market)
     expiries = sorted({s.expiry for s in table.values()} | set(int(e) for e in reg.expiries()))
-    smiles = {}
+    smiles, written = {}, {}
     for e in expiries:
         if e > t and reg.is_listed(e):
             smiles[e] = tuple(reg.smile(e))
+            written[e] = reg.smile_updated_at(e)
     settlement = {}
     for e in expiries:
         sp = p.market.settlement_price(e)
         if sp:
             settlement[e] = sp
     params = [reg.param(i) for i in range(11)]
-    return ref.state_from_wad(spot, t, smiles, [tuple(s) for s in reg.scenarios()], params, settlement)
+    return ref.state_from_wad(spot, t, smiles, [tuple(s) for s in reg.scenarios()], params, settlement,
+                              written=written)
 
 
 def account_summary(market, account) -> dict:

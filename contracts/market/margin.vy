@@ -8,7 +8,7 @@
         Stateless: import, do not initialize.
 @dev API (all internal pure)
      _prepare(scenarios) -> Grid                            ln(1 + spot shock) once per distinct spot shock, factors
-     _base(spot, strike, smile) -> (x, kr, v)               ln(S/K), K/S (1e36) and total vol sqrt(w(k)) (1e36)
+     _base(spot, strike, smile, tau, t_cal) -> (x, kr, v)   ln(S/K), K/S (1e36), total vol sqrt(w(k) tau / t_cal) (1e36)
      _prices(spot, x, kr, v) -> (uint256, uint256)          Black-Scholes call and put per contract, WAD (r = 0)
      _price(spot, x, kr, v, is_call) -> uint256             one of them
      _call_raw(x, k, v) -> int256                           C/S (1e36) before the no-arbitrage clamp; the put's
@@ -27,19 +27,24 @@
      Model (documented for users, keepers and auditors).
        Rate r = 0 (crypto convention: forward = spot, undiscounted, as Deribit's Black-76 marks; the
        collateral earns nothing inside the market, so discounting would only add a rate parameter).
-       Mark of a series: Black-Scholes at spot S, strike K and total volatility v = sqrt(w(k)),
-       k = ln(K / S), w the SVI total variance of the series' expiry in the registry.  This is exactly
-       the registry's implied_vol_at(expiry, K, S) * sqrt(T): sigma sqrt(T) = sqrt(w / T) sqrt(T) = sqrt(w),
-       evaluated with the registry's own svi._total_variance (no second copy of the smile rule) and
-       without the two square roots that sigma and sqrt(T) would cost.
+       Mark of a series: Black-Scholes at spot S, strike K and total volatility v = sqrt(w(k) tau / t_cal),
+       k = ln(K / S), w the SVI total variance of the series' expiry in the registry, tau the time left
+       and t_cal = expiry - registry.smile_updated_at(expiry) the horizon the smile was calibrated for:
+       each strike keeps its calibrated implied vol sqrt(w / t_cal) between recalibrations, so marks
+       decay with time (theta) and reach intrinsic value at expiry.  (The registry's implied_vol_at divides
+       w by the time left instead, so its vol drifts up between recalibrations; the market does not use
+       it.)  Evaluated with the registry's own svi._total_variance (no second copy of the smile rule) and
+       one square root.
        Scenario s = (spot shock ds, vol shock dv): S' = S (1 + ds), v' = v (1 + dv), i.e. every implied
        vol multiplied by (1 + dv) at unchanged strike (sticky strike), time does not advance.  Model risk
-       of sticky strike: with negative skew (rho < 0) a spot drop moves the money toward lower strikes
-       whose smile vol is higher; sticky moneyness would raise the vol of a fixed strike after a drop,
-       sticky strike does not.  The grid's vol-up scenarios (+25 % with every spot shock, +50 % with
-       the crash) are what covers that effect; measured against sticky moneyness in
-       reference/market.py (tests/market/test_margin_model.py reports the gap).  Sticky moneyness costs
-       two more square roots per (series, scenario) (~1,300 gas, +40 %), which the gas bar cannot carry.
+       of sticky strike: with negative skew (rho < 0) a spot rise moves a fixed call strike toward lower
+       moneyness, where the smile is higher, so sticky moneyness would raise that call's vol after the
+       rise and sticky strike does not: sticky strike under-margins short calls and strangles.  The
+       grid's vol-up scenarios (+25 % with every spot shock, +50 % with the crash) cover part of it;
+       tests/market/test_margin_model.py measures the gap on the default surface (worst book, a 91-day
+       short strangle, margined at 82.6 % of its sticky-moneyness margin; the test fails below 80 %).
+       Sticky moneyness costs two more square roots per (series, scenario) (~1,300 gas, +40 %), which
+       the gas bar cannot carry.
        Unit loss u_s = p0 - p_s per contract long (WAD); a position q (WAD contracts, signed) loses
        q u_s / 1e18, rounded up (ceil) in every term.  Maintenance = max(0, max_s sum of losses) plus
        min_margin * S * (short contracts), rounded up.  Expired series not yet settled are valued at
@@ -65,6 +70,7 @@ YEAR: constant(uint256) = 365 * 86400
 MAX_SCENARIOS: constant(uint256) = 32
 V_MIN: constant(uint256) = 10**30                  # total volatility 1e-6 (1e36 scale)
 V_MAX: constant(uint256) = 15 * 10**36             # total volatility 15
+KR_MAX: constant(uint256) = 10**59                 # K/S <= 1e23 (1e36 scale): kr * 1e18 / f_s < 2^256
 SPOT_FACTOR_MIN: constant(uint256) = 5 * 10**16    # 1 + spot shock >= 0.05 (registry: >= 0.1)
 SPOT_FACTOR_MAX: constant(uint256) = 4 * 10**18
 VOL_FACTOR_MIN: constant(uint256) = 2 * 10**17     # 1 + vol shock >= 0.2 (registry bound)
@@ -114,24 +120,31 @@ def _prepare(scenarios: DynArray[Scenario, MAX_SCENARIOS]) -> Grid:
 
 @internal
 @pure
-def _base(spot: uint256, strike: uint256, smile: svi.Smile) -> (int256, uint256, uint256):
+def _base(spot: uint256, strike: uint256, smile: svi.Smile, tau: uint256, t_cal: uint256) -> (int256, uint256, uint256):
     """
     @notice Moneyness and total volatility of a series.
     @param spot S, WAD, 0 < S <= 1e36
-    @param strike K, WAD, 1e12 <= K <= 1e30 (listing bounds)
-    @param smile the SVI smile of the series' expiry (WAD)
-    @return (x, kr, v): x = ln(S/K) at 1e36, kr = K/S at 1e36, v = sqrt(w(ln(K/S))) at 1e36, clamped
-            to [V_MIN, V_MAX]
+    @param strike K, WAD, 1e12 <= K <= 1e30 (listing bounds); K/S <= 1e23 (reverts otherwise)
+    @param smile the SVI smile of the series' expiry (WAD), calibrated for t_cal
+    @param tau seconds to expiry, 0 < tau <= t_cal
+    @param t_cal seconds from the smile's calibration (registry.smile_updated_at) to expiry
+    @return (x, kr, v): x = ln(S/K) at 1e36, kr = K/S at 1e36, v = sqrt(w(ln(K/S)) tau / t_cal) at 1e36,
+            clamped to [V_MIN, V_MAX]
     """
     # S <= 1e36 so S * 1e36 <= 1e72; K >= 1e12 so the ratio >= 1 (ln defined); K * 1e36 <= 1e66
     x: int256 = fixed_ln.ln_x36(unsafe_div(unsafe_mul(spot, X36), strike))
     kr: uint256 = unsafe_div(unsafe_mul(strike, X36), spot)
+    # the scenario strike ratio kr * 1e18 / f_s (MarginEngine._accumulate) must stay below 2^256
+    assert kr <= KR_MAX, "engine: strike/spot out of range"
     # k = ln(K/S) in WAD (|x| <= 60e36 so |k| <= 6e19, inside svi's 1e21 bound)
     w: int256 = svi._total_variance(smile, -unsafe_div(x, 10**18))
     v: uint256 = V_MIN
     if w > 0:
-        # sqrt(w / 1e18) * 1e36 = isqrt(w * 1e54); w is bounded by the SVI hard bounds (< 1e21), so < 1e75
-        v = isqrt(convert(w, uint256) * 10**54)
+        # The smile's total variance w was fitted for t_cal; the variance still to come is w tau / t_cal
+        # (each strike keeps its calibrated implied vol sqrt(w / t_cal) as time passes: marks decay).
+        # w < 1e21 (SVI hard bounds), so w 1e36 tau < 1e57 * 2^64 < 2^256; the quotient <= w 1e36 (tau <=
+        # t_cal), so times 1e18 < 1e75.  Truncated: variance error < 1e-36, far below the kernel's.
+        v = isqrt(convert(w, uint256) * X36 * tau // t_cal * 10**18)
     return x, kr, min(max(v, V_MIN), V_MAX)
 
 

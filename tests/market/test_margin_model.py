@@ -31,7 +31,7 @@ def _sticky_moneyness_maintenance(m, positions):
         loss = 0.0
         for s, q in positions.items():
             t = m.tau_years(s)
-            vol = ref.total_vol(m.smiles[s.expiry], s1, s.strike) / math.sqrt(t) * (1 + dv)
+            vol = ref.surface_vol(ref.with_spot(m, s1), s) * (1 + dv)
             loss += q * (ref.mark(m, s) - float(bs.price_f64(s1, s.strike, vol, t, 0.0, s.is_call)))
         worst = max(worst, loss)
     return worst + m.params.min_margin * m.spot * sum(-q for q in positions.values() if q < 0)
@@ -40,7 +40,7 @@ def _sticky_moneyness_maintenance(m, positions):
 def test_margin_model__sticky_strike_vs_sticky_moneyness__gap_measured_and_bounded():
     expiries, smiles = risk.default_surface(NOW, days=(7, 28, 91))
     m = ref.state_from_wad(40_000 * 10**18, NOW, dict(zip(expiries, smiles)), risk.default_scenarios(),
-                           risk.default_params())
+                           risk.default_params(), written={e: NOW for e in expiries})
     s = m.spot
     rows = []
     for e in expiries:

@@ -262,11 +262,11 @@ def test_trade__closing_during_an_unconfirmed_jump__pays_the_worse_of_the_two_pr
 
 
 # ---------------------------------------------------------------------------------------------------------
-# F3 (high): marks use the registry's stored total variance w as if it were the variance still to come, so
-# options do not decay with time between recalibrations and jump to intrinsic value at expiry.
+# F3 (high, fixed): marks used the registry's stored total variance w as if it were the variance still to come,
+# so options did not decay with time between recalibrations and jumped to intrinsic value at expiry.  Now
+# margin._base scales w by (expiry - now) / (expiry - smile_updated_at); reference.market.surface_vol likewise.
 
 
-@_xfail("F3: no time decay - marks priced with the calibration-time total variance")
 def test_mark__one_minute_before_expiry__near_the_calibrated_vol_value_not_the_week_old_one(env):
     """The registry stores w(k) calibrated for T = expiry - smile_updated_at ("the margin engine may treat an
     old smile as stale"); margin.vy prices with total vol sqrt(w) whatever the time left.  Measured, no
@@ -428,11 +428,10 @@ def test_bad_inputs__extreme_amounts_and_sizes__revert_with_a_market_reason(env)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# F9 (low): MarginEngine._accumulate multiplies kr * 1e18 unchecked (the scenario K/S'); kr = K/S * 1e36 reaches
-# 1e66 within the documented input ranges.
+# F9 (low, fixed): MarginEngine._accumulate multiplied kr * 1e18 unchecked (the scenario K/S'); kr = K/S * 1e36
+# reaches 1e66 within the documented input ranges.  Now margin._base reverts when K/S > 1e23.
 
 
-@_xfail("F9: unsafe kr * 1e18 wraps at tiny spot / huge strike; wrong unit losses, no revert")
 def test_engine_unit_losses__tiny_spot_deep_in_the_money_put__not_silently_wrapped(env):
     """The comment says "kr <= 1e66 (margin._base) and fs >= 5e16: kr * 1e18 < 2^256"; 1e84 is not (2^256 is
     1.2e77: the product wraps once K/S > 1.2e23).  At spot 1 wei and strike 1e30 the engine reports a loss of

@@ -119,7 +119,7 @@ def test_deploy_network__sepolia_chain_id__dry_run_sends_nothing_then_the_script
     from ape import accounts, networks
     from eth_utils import to_checksum_address
 
-    from vyopt.audit.anvil import rpc
+    from vyopt.audit.anvil import rpc, wait_receipt
     from vyopt.audit.manifest import verify_deployment
     from vyopt.deploy import DeploymentError, bytecode_hash, compiled, deploy_network, load_protocol
 
@@ -131,7 +131,7 @@ def test_deploy_network__sepolia_chain_id__dry_run_sends_nothing_then_the_script
     feed_tx = rpc(url, "eth_sendTransaction", [{"from": deployer.address, "gas": hex(2_000_000),
                                                 "data": compiled("testing/MockAggregator")["initcode"]
                                                 + (8).to_bytes(32, "big").hex() + (65_000 * 10**8).to_bytes(32, "big").hex()}])
-    feed = to_checksum_address(rpc(url, "eth_getTransactionReceipt", [feed_tx])["contractAddress"])
+    feed = to_checksum_address(wait_receipt(url, feed_tx)["contractAddress"])
     nonce = int(rpc(url, "eth_getTransactionCount", [deployer.address, "latest"]), 16)
     head = int(rpc(url, "eth_blockNumber"), 16)
 

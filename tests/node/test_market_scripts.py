@@ -20,7 +20,7 @@ import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
 
-from vyopt.audit.anvil import Anvil, rpc
+from vyopt.audit.anvil import Anvil, rpc, wait_receipt
 from vyopt.contracts import ROOT
 
 pytestmark = pytest.mark.node
@@ -71,13 +71,8 @@ def _call(url, to, sig, types=(), args=(), out=("uint256",)):
 def _send(url, to, sig, types=(), args=()):
     data = "0x" + (keccak(text=sig)[:4] + encode(list(types), list(args))).hex()
     h = rpc(url, "eth_sendTransaction", [{"from": OPERATOR, "to": to, "data": data}])
-    for _ in range(100):                                     # anvil mines at once; the receipt may lag a little
-        receipt = rpc(url, "eth_getTransactionReceipt", [h])
-        if receipt:
-            assert int(receipt["status"], 16) == 1, (sig, receipt)
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no receipt for {sig}")
+    receipt = wait_receipt(url, h)
+    assert int(receipt["status"], 16) == 1, (sig, receipt)
 
 
 @pytest.fixture(scope="module")

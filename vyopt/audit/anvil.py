@@ -47,6 +47,19 @@ def rpc(url: str, method: str, params=(), timeout: float = 30.0):
     return out["result"]
 
 
+def wait_receipt(url: str, tx_hash: str, timeout: float = 60.0) -> dict:
+    """The receipt of `tx_hash`: anvil mines on arrival, but under load it may answer the hash a moment before
+    the receipt is readable."""
+    deadline = time.monotonic() + timeout
+    while True:
+        receipt = rpc(url, "eth_getTransactionReceipt", [tx_hash])
+        if receipt is not None:
+            return receipt
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no receipt for {tx_hash} on {url} after {timeout} s")
+        time.sleep(0.01)
+
+
 class Anvil:
     """An anvil on 127.0.0.1:<free port>; with fork_url, a fork of that node (pinned to fork_block if given)."""
 

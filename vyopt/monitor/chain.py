@@ -199,6 +199,7 @@ def reference_state(d: Deployment, now: int | None = None, spot: int | None = No
     table = series_table(d) if table is None else table
     expiries = sorted({s.expiry for s in table.values()} | {int(e) for e in reg.expiries()})
     smiles = {e: as_tuple(reg.smile(e)) for e in expiries if e > now and reg.is_listed(e)}
+    written = {e: int(reg.smile_updated_at(e)) for e in smiles}
     settlement = {}
     for e in expiries:
         if e <= now:
@@ -207,7 +208,7 @@ def reference_state(d: Deployment, now: int | None = None, spot: int | None = No
                 settlement[e] = sp
     params = [int(x) for x in reg.all_params()]
     grid = [as_tuple(s) for s in reg.scenarios()]
-    return ref.state_from_wad(spot, now, smiles, grid, params, settlement)
+    return ref.state_from_wad(spot, now, smiles, grid, params, settlement, written=written)
 
 
 # ------------------------------------------------------------------------------------------------------------

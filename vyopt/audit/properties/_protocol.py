@@ -187,7 +187,9 @@ class MarketReader:
         if self._registry is None:
             reg = self.registry
             expiries = sorted({int(e) for e in reg.expiries()})
-            self._registry = {"smiles": {e: tuple(reg.smile(e)) for e in expiries if reg.is_listed(e)},
+            listed = [e for e in expiries if reg.is_listed(e)]
+            self._registry = {"smiles": {e: tuple(reg.smile(e)) for e in listed},
+                              "written": {e: int(reg.smile_updated_at(e)) for e in listed},
                               "grid": [tuple(s) for s in reg.scenarios()], "params": list(reg.all_params())}
         return self._registry
 
@@ -201,7 +203,7 @@ class MarketReader:
         series_expiries = sorted({raw[1] for _, raw in self.table.values() if raw[1] <= now})
         settlement = {e: p for e in series_expiries if (p := self.market.settlement_price(e))}
         return ref.state_from_wad(spot, now, {e: s for e, s in r["smiles"].items() if e > now}, r["grid"], r["params"],
-                                  settlement)
+                                  settlement, written=r["written"])
 
     def positions(self, account: str) -> dict:
         """{reference Series: contracts} of an account (the pool: the market's address)."""

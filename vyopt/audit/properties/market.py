@@ -154,7 +154,8 @@ def _build(ctx, ex):
     for i, (w, _, qa, qb) in enumerate(legs):
         for c, q in enumerate((qa, after[0] if i == f else qa, qb, after[1] if i == f else qb)):
             cols[c][series[i]] = q / WAD
-    state = ref.state_from_wad(spot, s["now"], {e: s["smiles"][e] for e in s["expiries"]}, grid, params, {})
+    state = ref.state_from_wad(spot, s["now"], {e: s["smiles"][e] for e in s["expiries"]}, grid, params, {},
+                               written=s["written"])
     return spot, legs, f, after, ex["quote_milli"] * 10**15, cols, state, series[f]
 
 

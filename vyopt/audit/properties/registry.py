@@ -43,13 +43,14 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 # ------------------------------------------------------------------------------------------ reading the surface
 def surface(ctx) -> dict:
-    """{now, expiries (live, increasing), smiles {expiry: WAD tuple}} of the registry at the audited block (read
+    """{now, expiries (live, increasing), smiles {expiry: WAD tuple}, written {expiry: smile_updated_at}} of the registry at the audited block (read
     once per run: a read-only property sees one block)."""
     if "surface" not in ctx.cache:
         reg = ctx.contract(REGISTRY)
         now = ctx.backend.timestamp()
         live = [int(e) for e in reg.expiries() if int(e) > now]
-        ctx.cache["surface"] = {"now": now, "expiries": live, "smiles": {e: tuple(int(v) for v in reg.smile(e)) for e in live}}
+        ctx.cache["surface"] = {"now": now, "expiries": live, "smiles": {e: tuple(int(v) for v in reg.smile(e)) for e in live},
+                                "written": {e: int(reg.smile_updated_at(e)) for e in live}}
         if not live:
             ctx.note("the registry lists no live expiry at the audited block: the surface properties check nothing")
     return ctx.cache["surface"]
