@@ -34,11 +34,15 @@ from .math import fixed_exp
 from .math import fixed_sqrt
 from .math import normal
 from .risk import svi
+from .risk import timelock
 
 interface Registry:
     def scenarios() -> DynArray[margin.Scenario, 32]: view
     def smile(expiry: uint256) -> svi.Smile: view
     def smile_updated_at(expiry: uint256) -> uint256: view
+    def pending_change(kind: uint256, target: uint256) -> uint256: view
+    def change(change_id: uint256) -> timelock.Change: view
+    def queued_smile(change_id: uint256) -> svi.Smile: view
     def im_ratio() -> uint256: view
     def min_margin() -> uint256: view
     def liquidation_penalty() -> uint256: view
@@ -155,7 +159,7 @@ def evaluate(spot: uint256, legs: DynArray[Leg, MAX_LEGS], focus: uint256, after
     r.mark = acc.f.p
     if size != 0:
         assert acc.f.live, "engine: series expired"
-        r.premium, r.fee, r.vol = self._premium(acc.f, spot, size)
+        r.premium, r.fee, r.vol = self._premium(acc.f, spot, size, legs[focus].word)
     return r
 
 
@@ -223,7 +227,7 @@ def quote(spot: uint256, word: uint256, size: int256) -> (uint256, uint256, uint
     premium: uint256 = 0
     fee: uint256 = 0
     vol: uint256 = 0
-    premium, fee, vol = self._premium(f, spot, size)
+    premium, fee, vol = self._premium(f, spot, size, word)
     return premium, fee, vol, f.p
 
 
@@ -547,16 +551,21 @@ def _portfolio(acc: Acc, col: uint256, q: int256) -> (int256, uint256):
 
 @view
 @internal
-def _premium(f: LegVal, spot: uint256, size: int256) -> (uint256, uint256, uint256):
+def _premium(f: LegVal, spot: uint256, size: int256, word: uint256) -> (uint256, uint256, uint256):
     """
     @notice (premium paid or received with the fee, fee, side vol) of trading `size` of a live series.
             Ask = Black-Scholes at total vol v + spread sqrt(T), bid at v - spread sqrt(T), never better
             than mark; fee per contract = min(fee_rate * spot, FEE_CAP * side price) (Deribit's cap).
+            While a smile change of the series' expiry is queued in the registry (public, time-locked),
+            v is, for the ask, the higher and, for the bid, the lower of the current total vol and the
+            queued smile's (margin._base with the horizon it will be calibrated for, expiry - max(eta,
+            now)): nobody can buy before a known vol rise and sell after it, or the reverse.
             Paid amounts round up, received amounts round down, the fee rounds up.
     """
-    sq: uint256 = fixed_sqrt.sqrt_years_x34(f.tau)
     buy: bool = size > 0
-    side_v: uint256 = margin._spread_vol(f.v, staticcall registry.vol_spread(), sq, buy)
+    v: uint256 = self._side_total_vol(f, spot, word, buy)
+    sq: uint256 = fixed_sqrt.sqrt_years_x34(f.tau)
+    side_v: uint256 = margin._spread_vol(v, staticcall registry.vol_spread(), sq, buy)
     side_p: uint256 = margin._price(spot, f.x, f.kr, side_v, f.is_call)
     if buy:
         side_p = max(side_p, f.p)
@@ -573,3 +582,29 @@ def _premium(f: LegVal, spot: uint256, size: int256) -> (uint256, uint256, uint2
     gross: uint256 = n * side_p // WAD
     fee = min(fee, gross)
     return gross - fee, fee, vol
+
+
+@view
+@internal
+def _side_total_vol(f: LegVal, spot: uint256, word: uint256, up: bool) -> uint256:
+    """
+    @notice The total vol a quote spreads from: f.v, or, while a smile change of the expiry is queued, the
+            higher (ask, up) or lower (bid) of f.v and the queued smile's total vol now, 1e36.
+    """
+    expiry: uint256 = self._expiry(word)
+    cid: uint256 = staticcall registry.pending_change(timelock.KIND_SMILE, expiry)
+    if cid == 0:
+        return f.v
+    # the queued smile is fitted for the horizon from its execution (>= eta) to expiry; executable now, it
+    # would be calibrated now.  A change whose eta is at or after expiry can never apply: ignore it.
+    eta: uint256 = (staticcall registry.change(cid)).eta
+    start: uint256 = max(eta, block.timestamp)
+    if start >= expiry:
+        return f.v
+    vq: uint256 = 0
+    _: int256 = 0
+    __: uint256 = 0
+    _, __, vq = margin._base(spot, word & (2**128 - 1), staticcall registry.queued_smile(cid), f.tau, expiry - start)
+    if up:
+        return max(f.v, vq)
+    return min(f.v, vq)

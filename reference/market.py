@@ -103,6 +103,7 @@ class MarketState:
     params: Params
     settlement: dict = field(default_factory=dict)   # expiry -> price
     written: dict = field(default_factory=dict)      # expiry -> when its smile was calibrated (unix seconds)
+    pending: dict = field(default_factory=dict)      # expiry -> (SVI, eta) of a smile change queued in the registry
 
     def tau_years(self, s: Series) -> float:
         return max(s.expiry - self.now, 0) / YEAR
@@ -203,19 +204,37 @@ def liquidatable(m: MarketState, cash: float, positions: dict) -> bool:
 # Quotes and trading rules
 
 
+def queued_vol(m: MarketState, s: Series) -> float:
+    """Annualised vol of s under the smile change queued for its expiry, if any (else the current surface vol):
+    the queued smile is fitted for the horizon from its earliest execution max(eta, now) to expiry.  A queued
+    change is public, so quotes spread from the worse of the two vols for the trader (ask: the higher, bid:
+    the lower) and nobody trades ahead of it at the pool's expense."""
+    if s.expiry not in m.pending:
+        return surface_vol(m, s)
+    smile, eta = m.pending[s.expiry]
+    start = max(int(eta), m.now)
+    if start >= s.expiry:
+        return surface_vol(m, s)
+    t = m.tau_years(s)
+    return total_vol(smile, m.spot, s.strike, (s.expiry - start) / YEAR, t) / math.sqrt(t)
+
+
 def quote(m: MarketState, s: Series, size: float) -> tuple[float, float, float]:
-    """(premium paid (size > 0) or received (size < 0) with the fee, mark, side vol)."""
+    """(premium paid (size > 0) or received (size < 0) with the fee, mark, side vol); while a smile change of
+    the expiry is queued, the ask spreads from the higher and the bid from the lower of the current and the
+    queued vol (queued_vol)."""
     if size == 0 or s.expiry <= m.now:
         raise ValueError("market: no quote")
     t = m.tau_years(s)
     sig = surface_vol(m, s)
     p_mark = mark(m, s)
     floor_sig = TOTAL_VOL_MIN / math.sqrt(t)
+    sig_q = queued_vol(m, s)
     if size > 0:
-        side_sig = min(sig + m.params.vol_spread, TOTAL_VOL_MAX / math.sqrt(t))
+        side_sig = min(max(sig, sig_q) + m.params.vol_spread, TOTAL_VOL_MAX / math.sqrt(t))
         side = max(float(bs.price_f64(m.spot, s.strike, side_sig, t, 0.0, s.is_call)), p_mark)
     else:
-        side_sig = sig - m.params.vol_spread
+        side_sig = min(sig, sig_q) - m.params.vol_spread
         if side_sig * math.sqrt(t) <= TOTAL_VOL_MIN:
             side_sig = floor_sig
         side = min(float(bs.price_f64(m.spot, s.strike, side_sig, t, 0.0, s.is_call)), p_mark)
@@ -369,9 +388,10 @@ def smile_from_wad(t) -> SVI:
 
 
 def state_from_wad(spot: int, now: int, smiles: dict, grid_pairs, params, settlement=None, *,
-                   written: dict) -> MarketState:
+                   written: dict, pending=None) -> MarketState:
     """A MarketState from WAD integers: spot, {expiry: smile tuple}, [(spot_shock, vol_shock)], the registry's
-    11 parameters, {expiry: settlement price}, {expiry: registry.smile_updated_at}."""
+    11 parameters, {expiry: settlement price}, {expiry: registry.smile_updated_at}, {expiry: (queued smile
+    tuple, eta)}."""
     return MarketState(
         spot=int(spot) / WAD,
         now=int(now),
@@ -380,6 +400,7 @@ def state_from_wad(spot: int, now: int, smiles: dict, grid_pairs, params, settle
         params=Params.from_registry(params),
         settlement={int(e): int(p) / WAD for e, p in (settlement or {}).items()},
         written={int(e): int(t) for e, t in written.items()},
+        pending={int(e): (smile_from_wad(t), int(eta)) for e, (t, eta) in (pending or {}).items()},
     )
 
 

@@ -101,6 +101,23 @@ def positions(market, account, table=None) -> dict:
     return out
 
 
+KIND_SMILE = 2   # contracts/risk/timelock.vy
+
+
+def pending_smiles(registry, expiries) -> dict:
+    """{expiry: (queued smile tuple, eta)} of the smile changes queued in the registry for `expiries` (the engine
+    quotes from the worse of the current and the queued smile while one is pending).  Works with any contract
+    handle (boa, ape, the audit's) whose struct returns are tuples or have an `eta` field."""
+    out = {}
+    for e in expiries:
+        cid = int(registry.pending_change(KIND_SMILE, e))
+        if cid:
+            c = registry.change(cid)
+            eta = c.eta if hasattr(c, "eta") else tuple(c)[3]
+            out[int(e)] = (tuple(int(x) for x in registry.queued_smile(cid)), int(eta))
+    return out
+
+
 def reference_state(p, spot: int | None = None, at: int | None = None) -> ref.MarketState:
     """The reference model's view of the market now: oracle price (peek), registry smiles, grid, parameters,
     and the recorded settlement prices of every expiry with series."""
@@ -122,7 +139,7 @@ def reference_state(p, spot: int | None = None, at: int | None = None) -> ref.Ma
             settlement[e] = sp
     params = [reg.param(i) for i in range(11)]
     return ref.state_from_wad(spot, t, smiles, [tuple(s) for s in reg.scenarios()], params, settlement,
-                              written=written)
+                              written=written, pending=pending_smiles(reg, smiles))
 
 
 def account_summary(market, account) -> dict:

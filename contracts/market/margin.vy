@@ -70,6 +70,7 @@ YEAR: constant(uint256) = 365 * 86400
 MAX_SCENARIOS: constant(uint256) = 32
 V_MIN: constant(uint256) = 10**30                  # total volatility 1e-6 (1e36 scale)
 V_MAX: constant(uint256) = 15 * 10**36             # total volatility 15
+W_CAP: constant(uint256) = 226 * 10**54             # total variance (1e54 scale) above V_MAX^2 = 225e72 / 1e18
 KR_MAX: constant(uint256) = 10**59                 # K/S <= 1e23 (1e36 scale): kr * 1e18 / f_s < 2^256
 SPOT_FACTOR_MIN: constant(uint256) = 5 * 10**16    # 1 + spot shock >= 0.05 (registry: >= 0.1)
 SPOT_FACTOR_MAX: constant(uint256) = 4 * 10**18
@@ -126,8 +127,9 @@ def _base(spot: uint256, strike: uint256, smile: svi.Smile, tau: uint256, t_cal:
     @param spot S, WAD, 0 < S <= 1e36
     @param strike K, WAD, 1e12 <= K <= 1e30 (listing bounds); K/S <= 1e23 (reverts otherwise)
     @param smile the SVI smile of the series' expiry (WAD), calibrated for t_cal
-    @param tau seconds to expiry, 0 < tau <= t_cal
-    @param t_cal seconds from the smile's calibration (registry.smile_updated_at) to expiry
+    @param tau seconds to expiry, 0 < tau < 2^64
+    @param t_cal seconds from the smile's calibration to expiry (registry.smile_updated_at for the smile in
+           force; a queued smile's from its earliest execution, so tau > t_cal there), > 0
     @return (x, kr, v): x = ln(S/K) at 1e36, kr = K/S at 1e36, v = sqrt(w(ln(K/S)) tau / t_cal) at 1e36,
             clamped to [V_MIN, V_MAX]
     """
@@ -142,9 +144,9 @@ def _base(spot: uint256, strike: uint256, smile: svi.Smile, tau: uint256, t_cal:
     if w > 0:
         # The smile's total variance w was fitted for t_cal; the variance still to come is w tau / t_cal
         # (each strike keeps its calibrated implied vol sqrt(w / t_cal) as time passes: marks decay).
-        # w < 1e21 (SVI hard bounds), so w 1e36 tau < 1e57 * 2^64 < 2^256; the quotient <= w 1e36 (tau <=
-        # t_cal), so times 1e18 < 1e75.  Truncated: variance error < 1e-36, far below the kernel's.
-        v = isqrt(convert(w, uint256) * X36 * tau // t_cal * 10**18)
+        # w < 1e21 (SVI hard bounds), so w 1e36 tau < 1e57 * 2^64 < 2^256; capped at W_CAP (a total vol
+        # just above V_MAX, clamped below), so times 1e18 < 2^256.  Truncated: variance error < 1e-36.
+        v = isqrt(min(convert(w, uint256) * X36 * tau // t_cal, W_CAP) * 10**18)
     return x, kr, min(max(v, V_MIN), V_MAX)
 
 

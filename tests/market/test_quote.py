@@ -3,12 +3,14 @@ quote() says in the same block."""
 import math
 
 import boa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import market as ref
+from vyopt import risk
 
-from .helpers import WAD, buy, ref_state, sell
+from .helpers import WAD, buy, now, ref_state, refresh, sell
 
 # Tolerance of a premium or mark against the float64 reference: the contract's price error is below 1e-17 of
 # the spot per contract plus 1 wei (reports/pricing/bench.md); the reference's float64 Black-Scholes (scipy ndtr)
@@ -35,15 +37,63 @@ def test_quote__any_series_and_size__matches_reference(env, i, size, side):
     assert math.isclose(vol / WAD, want_vol, rel_tol=1e-12)
 
 
-def test_mark__vol__equals_the_registry_surface_vol(env):
-    """sigma sqrt(T) = sqrt(w): the market's total vol is the registry's implied_vol_at times sqrt(T)."""
-    for sid in env.ids:
-        strike, expiry, _ = env.m.series(sid)
-        price, vol = env.m.mark(sid)
-        want = env.p.registry.implied_vol_at(expiry, strike, env.p.oracle.peek()[0])
-        assert abs(vol - want) <= want * 1e-15 + 10
+def test_mark__vol__is_the_smiles_calibrated_vol_as_time_passes(env):
+    """Each strike is marked at the smile's calibrated vol sqrt(w / T_cal), T_cal = expiry - smile_updated_at: at
+    the calibration instant that is the registry's implied_vol_at (which divides by the time left); a day later
+    the market's vol is unchanged while implied_vol_at has drifted up by sqrt(T_cal / tau) (review F3)."""
+    reg = env.p.registry
+    with boa.env.anchor():
+        for sid in env.ids:
+            strike, expiry, _ = env.m.series(sid)
+            assert reg.smile_updated_at(expiry) == now()
+            want = reg.implied_vol_at(expiry, strike, env.p.oracle.peek()[0])
+            assert abs(env.m.mark(sid)[1] - want) <= want * 1e-15 + 10
+        before = {sid: env.m.mark(sid) for sid in env.ids}
+        refresh(env.p, wait=86_400)
+        for sid in env.ids:
+            strike, expiry, _ = env.m.series(sid)
+            price, vol = env.m.mark(sid)
+            assert abs(vol - before[sid][1]) <= before[sid][1] * 1e-15 + 10
+            drift = math.sqrt((expiry - reg.smile_updated_at(expiry)) / (expiry - now()))
+            registry_vol = reg.implied_vol_at(expiry, strike, env.p.oracle.peek()[0])
+            assert abs(registry_vol - vol * drift) <= registry_vol * 1e-12
+            assert price < before[sid][0]                           # theta: same spot, a day less
 
 
+def _queue_vol_change(env, expiry, factor):
+    """Queue (slow path) the default SSVI smile at `factor` x the calibrated 60% ATM vol for `expiry`."""
+    reg = env.p.registry
+    eta = now() + reg.delay()
+    theta = (0.6 * factor) ** 2 * (expiry - eta) / risk.YEAR
+    return reg.queue_smile(expiry, risk.encode_smile(risk.ssvi_smile(theta, -0.3, 1.0)),
+                           risk.reason_hash("test: queued change"), sender=env.p.risk_manager)
+
+
+@pytest.mark.parametrize("factor", [1.2, 0.8])
+def test_quote__smile_change_queued__spreads_from_the_worse_vol_as_the_reference(env, factor):
+    """While a smile change is queued (public, time-locked), asks spread from the higher and bids from the lower of
+    the current and the queued vol (review F4): the contract's quotes equal the reference's, which reads the
+    queued smile, and the side that the change moves against the trader moves by at least half of it (SSVI skew varies with the level)."""
+    reg = env.p.registry
+    expiry = env.m.series(env.ids[0])[1]
+    series = [sid for sid in env.ids if env.m.series(sid)[1] == expiry]
+    with boa.env.anchor():
+        before = {sid: (env.m.quote(sid, WAD)[2], env.m.quote(sid, -WAD)[2]) for sid in series}
+        _queue_vol_change(env, expiry, factor)
+        st_ = ref_state(env)
+        assert expiry in st_.pending
+        for sid in series:
+            s = env.table[sid]
+            for size in (1.0, -1.0):
+                premium, mark, vol = env.m.quote(sid, int(size * WAD))
+                want, want_mark, want_vol = ref.quote(st_, s, size)
+                assert abs(premium / WAD - want) <= _tol(st_.spot, size)
+                assert math.isclose(vol / WAD, want_vol, rel_tol=1e-12)
+            ask_vol, bid_vol = env.m.quote(sid, WAD)[2], env.m.quote(sid, -WAD)[2]
+            if factor > 1:
+                assert bid_vol == before[sid][1] and ask_vol > before[sid][0] * (1 + 0.5 * (factor - 1))
+            else:
+                assert ask_vol == before[sid][0] and bid_vol < before[sid][1] * (1 - 0.5 * (1 - factor))
 def test_quote__buy_and_sell__straddle_the_mark_in_the_pools_favour(env):
     for sid in env.ids:
         for size in (10**15, WAD, 25 * WAD):

@@ -294,10 +294,10 @@ def test_mark__one_minute_before_expiry__near_the_calibrated_vol_value_not_the_w
 
 
 # ---------------------------------------------------------------------------------------------------------
-# F4 (high): a queued (time-locked, public) smile change is a free option against the pool.
+# F4 (high, fixed): a queued (time-locked, public) smile change was a free option against the pool.  Now quotes
+# spread from the worse for the trader of the current and the queued smile's vol (MarginEngine._side_total_vol).
 
 
-@_xfail("F4: trading ahead of a queued surface change extracts from the pool")
 def test_trade__round_trip_around_a_queued_smile_change__does_not_gain(env):
     """The risk manager queues a +24% recalibration of the 182-day smile (slow path, 1 day time lock, within
     the registry's 25% step).  Anyone reads the queued smile, buys 20 ATM calls (136,631) and sells them after

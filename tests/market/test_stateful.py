@@ -22,7 +22,7 @@ Checked after every step (invariants):
     model's (tolerance argued in test_margin._tol).
 
 Steps: the ci profile runs CI_EXAMPLES x CI_STEPS (8 x 40 = 320 steps, about 1.5 minutes on one core: the
-step count is lowered for the ci budget); HYPOTHESIS_PROFILE=deep runs 200 x 60 = 12,000 steps.  The number of
+step count is lowered for the ci budget); HYPOTHESIS_PROFILE=deep runs up to 250 x 60 = 15,000 steps.  The number of
 steps actually executed is written to reports/market/stateful.json.
 """
 import json
@@ -47,7 +47,7 @@ from .test_margin import _tol
 WAD = 10**18
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 CI_EXAMPLES, CI_STEPS = 8, 40          # ci: 320 steps (lowered for the ci time budget)
-DEEP_EXAMPLES, DEEP_STEPS = 200, 60    # deep: 12,000 steps
+DEEP_EXAMPLES, DEEP_STEPS = 250, 60    # deep: up to 15,000 steps
 TRADERS = ("trader0", "trader1")
 WRITERS = ("writer0", "writer1")
 LPS = ("lp0", "lp1")

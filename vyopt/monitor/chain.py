@@ -31,6 +31,7 @@ import json
 from dataclasses import dataclass
 
 from reference import market as ref
+from vyopt.market import pending_smiles
 from vyopt.contracts import CONTRACTS, ROOT, sources_digest
 
 WAD = 10**18
@@ -208,7 +209,8 @@ def reference_state(d: Deployment, now: int | None = None, spot: int | None = No
                 settlement[e] = sp
     params = [int(x) for x in reg.all_params()]
     grid = [as_tuple(s) for s in reg.scenarios()]
-    return ref.state_from_wad(spot, now, smiles, grid, params, settlement, written=written)
+    return ref.state_from_wad(spot, now, smiles, grid, params, settlement, written=written,
+                              pending=pending_smiles(reg, smiles))
 
 
 # ------------------------------------------------------------------------------------------------------------

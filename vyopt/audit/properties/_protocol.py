@@ -28,6 +28,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reference import market as ref
+from vyopt.market import pending_smiles
 
 from ..artifacts import Artifact, local_artifact
 from ..backends import event_topic
@@ -190,6 +191,7 @@ class MarketReader:
             listed = [e for e in expiries if reg.is_listed(e)]
             self._registry = {"smiles": {e: tuple(reg.smile(e)) for e in listed},
                               "written": {e: int(reg.smile_updated_at(e)) for e in listed},
+                              "pending": pending_smiles(reg, listed),
                               "grid": [tuple(s) for s in reg.scenarios()], "params": list(reg.all_params())}
         return self._registry
 
@@ -203,7 +205,8 @@ class MarketReader:
         series_expiries = sorted({raw[1] for _, raw in self.table.values() if raw[1] <= now})
         settlement = {e: p for e in series_expiries if (p := self.market.settlement_price(e))}
         return ref.state_from_wad(spot, now, {e: s for e, s in r["smiles"].items() if e > now}, r["grid"], r["params"],
-                                  settlement, written=r["written"])
+                                  settlement, written=r["written"],
+                                  pending={e: q for e, q in r["pending"].items() if e > now})
 
     def positions(self, account: str) -> dict:
         """{reference Series: contracts} of an account (the pool: the market's address)."""

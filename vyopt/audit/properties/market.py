@@ -155,7 +155,7 @@ def _build(ctx, ex):
         for c, q in enumerate((qa, after[0] if i == f else qa, qb, after[1] if i == f else qb)):
             cols[c][series[i]] = q / WAD
     state = ref.state_from_wad(spot, s["now"], {e: s["smiles"][e] for e in s["expiries"]}, grid, params, {},
-                               written=s["written"])
+                               written=s["written"], pending=s["pending"])
     return spot, legs, f, after, ex["quote_milli"] * 10**15, cols, state, series[f]
 
 

@@ -34,6 +34,7 @@ from reference import risk_registry as rr
 from reference import svi as svi_ref
 
 from ..registry import differential
+from ...market import pending_smiles
 
 WAD = 10**18
 YEAR = 365 * 86400
@@ -43,14 +44,16 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 # ------------------------------------------------------------------------------------------ reading the surface
 def surface(ctx) -> dict:
-    """{now, expiries (live, increasing), smiles {expiry: WAD tuple}, written {expiry: smile_updated_at}} of the registry at the audited block (read
-    once per run: a read-only property sees one block)."""
+    """{now, expiries (live, increasing), smiles {expiry: WAD tuple}, written {expiry: smile_updated_at},
+    pending {expiry: (queued smile, eta)}} of the registry at the audited block (read once per run: a read-only
+    property sees one block)."""
     if "surface" not in ctx.cache:
         reg = ctx.contract(REGISTRY)
         now = ctx.backend.timestamp()
         live = [int(e) for e in reg.expiries() if int(e) > now]
         ctx.cache["surface"] = {"now": now, "expiries": live, "smiles": {e: tuple(int(v) for v in reg.smile(e)) for e in live},
-                                "written": {e: int(reg.smile_updated_at(e)) for e in live}}
+                                "written": {e: int(reg.smile_updated_at(e)) for e in live},
+                                "pending": pending_smiles(reg, live)}
         if not live:
             ctx.note("the registry lists no live expiry at the audited block: the surface properties check nothing")
     return ctx.cache["surface"]
