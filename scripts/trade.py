@@ -200,9 +200,7 @@ def positions(network, provider, account_spec, deployment, of, as_json):
     """Open positions: size, mark and value."""
     from vyopt.trading import format_positions
 
-    c, _ = _setup(provider, account_spec, deployment, need_account=False, as_json=as_json)
-    rows = _run(lambda: c.positions(_who(provider, account_spec, of)))
-    _out(rows) if as_json else click.echo(format_positions(rows))
+    _show_account(provider, account_spec, deployment, of, as_json, "positions", format_positions)
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -213,6 +211,11 @@ def health(network, provider, account_spec, deployment, of, as_json):
     """Collateral, value, initial and maintenance margin, liquidatable."""
     from vyopt.trading import format_health
 
+    _show_account(provider, account_spec, deployment, of, as_json, "health", format_health)
+
+
+def _show_account(provider, account_spec, deployment, of, as_json, what, formatter):
+    """A read-only view of one account (the client's `what` method), as JSON or through `formatter`."""
     c, _ = _setup(provider, account_spec, deployment, need_account=False, as_json=as_json)
-    h = _run(lambda: c.health(_who(provider, account_spec, of)))
-    _out(h) if as_json else click.echo(format_health(h))
+    result = _run(lambda: getattr(c, what)(_who(provider, account_spec, of)))
+    _out(result) if as_json else click.echo(formatter(result))

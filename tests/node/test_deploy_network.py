@@ -19,6 +19,8 @@ import pytest
 
 from vyopt.contracts import ROOT
 
+from .helpers import deploy_on_session_node, node_url
+
 pytestmark = pytest.mark.node
 
 SEPOLIA = 11155111
@@ -27,21 +29,9 @@ CONTRACTS = {"BlackScholes", "RiskRegistry", "testing/MockAggregator", "PriceOra
 COMPONENTS = {"pricer", "registry", "feed", "oracle", "collateral", "engine", "market"}
 
 
-def _node_url(provider) -> str:
-    return getattr(provider, "http_uri", None) or provider.uri
-
-
 @pytest.fixture(scope="module")
 def local_deployment(tmp_path_factory):
-    from ape import accounts, networks
-
-    from vyopt.deploy import deploy_network
-
-    provider = networks.active_provider
-    if provider is None or provider.name != "foundry":
-        pytest.fail("the ape pytest plugin should have connected to ethereum:local:foundry (ape-config.yaml)")
-    out = tmp_path_factory.mktemp("deploy-local")
-    manifest = deploy_network(accounts.test_accounts[0], provider.network.choice, out_dir=out)
+    manifest, out, _ = deploy_on_session_node(tmp_path_factory, "deploy-local")
     return manifest, out
 
 
@@ -70,7 +60,7 @@ def test_deploy_network__local_node__audit_bytecode_check_accepts_the_manifest(l
     from vyopt.audit.manifest import verify_deployment
 
     m, _ = local_deployment
-    checks = verify_deployment(m, _node_url(networks.active_provider), block=m["block"])
+    checks = verify_deployment(m, node_url(networks.active_provider), block=m["block"])
     assert {c["name"] for c in checks} == CONTRACTS
     assert all(c["matches_local_compile"] and c["manifest_matches_chain"] for c in checks)
 

@@ -14,27 +14,21 @@ import pytest
 
 from vyopt.contracts import ROOT
 
+from .helpers import deploy_on_session_node, node_url
+
 pytestmark = pytest.mark.node
 
 APE = shutil.which("ape") or str(Path(sys.executable).parent / "ape")
 WAD = 10**18
 
 
-def _node_url(provider) -> str:
-    return getattr(provider, "http_uri", None) or provider.uri
-
-
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    from ape import accounts, chain, networks
+    from ape import accounts, chain
 
-    from vyopt.deploy import deploy_network, load_protocol
+    from vyopt.deploy import load_protocol
 
-    provider = networks.active_provider
-    if provider is None or provider.name != "foundry":
-        pytest.fail("the ape pytest plugin should have connected to ethereum:local:foundry (ape-config.yaml)")
-    out = tmp_path_factory.mktemp("stress-monitor")
-    manifest = deploy_network(accounts.test_accounts[0], provider.network.choice, out_dir=out)
+    manifest, out, provider = deploy_on_session_node(tmp_path_factory, "stress-monitor")
     (path,) = [f for f in out.glob("*.json") if not f.name.endswith(".dryrun.json")]
     p = load_protocol(manifest)
     lp, writer, buyer = accounts.test_accounts[6], accounts.test_accounts[7], accounts.test_accounts[8]
@@ -54,7 +48,7 @@ def deployed(tmp_path_factory):
     deadline = chain.blocks.head.timestamp + 600
     p.market.trade(atm_call["id"], -2 * WAD, 0, deadline, sender=writer)
     p.market.trade(otm_put["id"], WAD, 2**255 - 1, deadline, sender=buyer)
-    return {"protocol": p, "manifest": path, "url": _node_url(provider), "writer": writer.address,
+    return {"protocol": p, "manifest": path, "url": node_url(provider), "writer": writer.address,
             "buyer": buyer.address, "out": out}
 
 

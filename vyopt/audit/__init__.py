@@ -3,7 +3,8 @@ reference model, on titanoboa, a real node and a fork of it, with an archivable 
 
 Modules
     registry     Property (differential / stateful), the decorators, properties(), Context
-    properties/  one module per contract: pricer.py (BlackScholes)
+    properties/  one module per contract: pricer.py (BlackScholes), registry.py (RiskRegistry), oracle.py
+                 (PriceOracle), market.py (MarginEngine, OptionsMarket)
     backends     boa / node / fork back-ends behind one contract-call interface (Reverted(reason))
     artifacts    local compiles, Vyper's CBOR metadata, code_matches (deployed code == audited code)
     manifest     deployment manifests and verify_deployment (refuses a mismatch)

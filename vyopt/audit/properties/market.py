@@ -339,7 +339,7 @@ def wiring_matches_deployment(ctx, ex):
 OK_REASONS = {
     "market: insufficient collateral", "market: below initial margin", "market: pool below initial margin",
     "market: trade leaves negative value", "market: open interest cap", "market: too many open series",
-    "market: pool series limit", "market: paused", "market: series expired", "market: account not liquidatable",
+    "market: paused", "market: series expired", "market: account not liquidatable",
     "market: liquidation must reduce margin", "market: no position in series", "market: premium above limit",
     "market: premium below limit", *oref.REASONS.values(),
 }
