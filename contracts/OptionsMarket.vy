@@ -47,9 +47,11 @@
        the account's remaining value; the keeper gets liquidator_share of it as collateral, the insurance
        fund the rest.  An account left with no positions and negative collateral is bad debt: the insurance
        fund covers it, the pool absorbs what is left (BadDebt event).
-       Settlement: after expiry anyone records the oracle price within SETTLEMENT_WINDOW (the price must be
-       stamped after expiry and pass every oracle check); later only the guardian or admin may.  Positions
-       settle at intrinsic value when the account is next touched or by settle_account.
+       Settlement: the price of the feed's first round stamped at or after expiry, proven from the round
+       before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW while the oracle's
+       current price passes every check; later only the guardian or admin, who fall back to the price
+       accepted then when no round can be proven (event flagged late).  Positions settle at intrinsic
+       value when the account is next touched or by settle_account.
        Series: at most MAX_POOL_SERIES (32) listed and not retired (active_series); a series retires when
        its expiry's settlement price is recorded and no account holds it (at settle_expiry, or when its last
        holder settles).  The pool holds only series some account holds, so its book (32 slots) never fills
@@ -79,6 +81,7 @@ interface Oracle:
     def price_for_risk_increase() -> uint256: view
     def last_updated_at() -> uint256: view
     def last_price() -> uint256: view
+    def settlement_round(t: uint256) -> (uint256, uint256, uint256): view
 
 WAD: constant(uint256) = 10**18
 IWAD: constant(int256) = 10**18
@@ -616,10 +619,15 @@ def liquidate(account: address, series_id: uint256, size: uint256) -> uint256:
 @nonreentrant
 def settle_expiry(expiry: uint256) -> uint256:
     """
-    @notice Record the settlement price of an expiry from the oracle.  Anyone within SETTLEMENT_WINDOW
-            seconds after expiry; later only the registry's guardian or admin.  The price must pass every
-            oracle check (a stale or jumped price is refused with the oracle's reason) and be stamped at
-            or after the expiry.
+    @notice Record the settlement price of an expiry: the price of the feed's first round stamped at or
+            after the expiry, proven from the feed's history (oracle.settlement_round: the round before it
+            is stamped before the expiry), so the price does not depend on when this is called.  Anyone
+            within SETTLEMENT_WINDOW seconds after expiry; later only the registry's guardian or admin.
+            The oracle's current price must pass every check (a stale or jumped price is refused with the
+            oracle's reason) and be stamped at or after the expiry.  In the window a round that cannot be
+            proven (history unavailable or out of reach, stale, or a jump from the round before) is refused
+            with the oracle's reason; after it the guardian or admin records the proven round if there is
+            one, else the price accepted now (event: late).
     @param expiry unix seconds of an expiry with listed series, <= now
     @return settlement price, WAD
     """
@@ -636,6 +644,16 @@ def settle_expiry(expiry: uint256) -> uint256:
         self._revert_with_oracle_reason()
     stamped: uint256 = staticcall oracle.last_updated_at()
     assert stamped >= expiry, "market: no price since expiry"
+    if late:
+        done: bool = False
+        proof: Bytes[96] = b""
+        done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round(uint256)")), max_outsize=96, is_static_call=True, revert_on_failure=False)
+        if done and len(proof) == 96:
+            price = extract32(proof, 0, output_type=uint256)
+            stamped = extract32(proof, 32, output_type=uint256)
+    else:
+        round_id: uint256 = 0
+        price, stamped, round_id = staticcall oracle.settlement_round(expiry)
     self.settlement_price[expiry] = price
     log ExpirySettled(expiry=expiry, price=price, price_time=stamped, late=late)
     # retire the series nobody holds; the others retire when their last holder settles (_touch)

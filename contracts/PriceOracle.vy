@@ -9,6 +9,7 @@
      update() -> (uint256, bool)        nonpayable, anyone   read the feed, record an accepted price
      peek() -> (uint256, bool, uint256) view                 what update() would return now, and the status
      price_for_risk_increase() -> uint256  view              the price, or a revert naming the failed check
+     settlement_round(t) -> (uint256, uint256, uint256)  view  the feed's first round stamped at or after t
      last_price(), last_updated_at(), last_round_id(), candidate_price(), candidate_since()   views
      feed(), registry(), feed_decimals()                     immutables
 
@@ -54,6 +55,7 @@ MAX_DECIMALS: constant(uint256) = 36
 MAX_PRICE: constant(uint256) = 10**36
 FEED_CALL_GAS: constant(uint256) = 200_000
 ROUND_ID_LIMIT: constant(uint256) = 2**80
+MAX_ROUND_WALK: constant(uint256) = 48             # getRoundData calls settlement_round may make
 
 STATUS_OK: constant(uint256) = 0
 STATUS_FEED_CALL_FAILED: constant(uint256) = 1
@@ -65,6 +67,12 @@ STATUS_FUTURE_TIMESTAMP: constant(uint256) = 6
 STATUS_STALE: constant(uint256) = 7
 STATUS_OUT_OF_ORDER: constant(uint256) = 8
 STATUS_JUMP: constant(uint256) = 9
+
+struct FeedRound:
+    round_id: uint256
+    answer: int256       # raw feed answer
+    updated_at: uint256  # unix seconds
+    answered_in_round: uint256
 
 struct Reading:
     status: uint256      # STATUS_*
@@ -123,24 +131,66 @@ def __init__(feed_: address, registry_: address):
 
 @internal
 @view
+def _feed_round(latest: bool, round_id: uint256) -> (bool, FeedRound):
+    """
+    @notice latestRoundData() (latest) or getRoundData(round_id); false when the call failed, returned
+            fewer than five words, or a round id does not fit 80 bits.
+    """
+    r: FeedRound = empty(FeedRound)
+    ok: bool = False
+    data: Bytes[160] = b""
+    if latest:
+        ok, data = raw_call(feed, method_id("latestRoundData()"), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    else:
+        # round_id < 2^80 here: it is one less than a round id the feed returned and that passed the check below
+        ok, data = raw_call(feed, abi_encode(convert(round_id, uint80), method_id=method_id("getRoundData(uint80)")), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    if not ok or len(data) < 160:
+        return False, r
+    r.round_id = extract32(data, 0, output_type=uint256)
+    r.answer = extract32(data, 32, output_type=int256)
+    r.updated_at = extract32(data, 96, output_type=uint256)
+    r.answered_in_round = extract32(data, 128, output_type=uint256)
+    if r.round_id >= ROUND_ID_LIMIT or r.answered_in_round >= ROUND_ID_LIMIT:
+        return False, r
+    return True, r
+
+
+@internal
+@view
+def _scale(answer: int256) -> (uint256, uint256):
+    """
+    @notice (status, WAD price) of a raw answer: NON_POSITIVE, OUT_OF_RANGE or OK.
+    """
+    if answer <= 0:
+        return STATUS_NON_POSITIVE, 0
+    a: uint256 = convert(answer, uint256)
+    if feed_decimals <= 18:
+        factor: uint256 = 10 ** (18 - feed_decimals)
+        if a > MAX_PRICE // factor:
+            return STATUS_OUT_OF_RANGE, 0
+        return STATUS_OK, a * factor          # a * factor <= MAX_PRICE
+    p: uint256 = a // 10 ** (feed_decimals - 18)   # rounded down: a sub-wei difference
+    if p == 0 or p > MAX_PRICE:
+        return STATUS_OUT_OF_RANGE, 0
+    return STATUS_OK, p
+
+
+@internal
+@view
 def _read() -> Reading:
     """
     @notice Read the feed and run checks 1-8 (everything but the jump check).
     """
     r: Reading = empty(Reading)
     ok: bool = False
-    data: Bytes[160] = b""
-    ok, data = raw_call(feed, method_id("latestRoundData()"), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
-    if not ok or len(data) < 160:
+    fr: FeedRound = empty(FeedRound)
+    ok, fr = self._feed_round(True, 0)
+    if not ok:
         r.status = STATUS_FEED_CALL_FAILED
         return r
-    r.round_id = extract32(data, 0, output_type=uint256)
-    r.answer = extract32(data, 32, output_type=int256)
-    r.updated_at = extract32(data, 96, output_type=uint256)
-    answered_in_round: uint256 = extract32(data, 128, output_type=uint256)
-    if r.round_id >= ROUND_ID_LIMIT or answered_in_round >= ROUND_ID_LIMIT:
-        r.status = STATUS_FEED_CALL_FAILED
-        return r
+    r.round_id = fr.round_id
+    r.answer = fr.answer
+    r.updated_at = fr.updated_at
 
     dec: Bytes[32] = b""
     ok, dec = raw_call(feed, method_id("decimals()"), max_outsize=32, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
@@ -151,23 +201,12 @@ def _read() -> Reading:
         r.status = STATUS_DECIMALS_CHANGED
         return r
 
-    if r.answer <= 0:
-        r.status = STATUS_NON_POSITIVE
+    r.status, r.price = self._scale(r.answer)
+    if r.status != STATUS_OK:
+        r.price = 0
         return r
-    a: uint256 = convert(r.answer, uint256)
-    if feed_decimals <= 18:
-        factor: uint256 = 10 ** (18 - feed_decimals)
-        if a > MAX_PRICE // factor:
-            r.status = STATUS_OUT_OF_RANGE
-            return r
-        r.price = a * factor
-    else:
-        r.price = a // 10 ** (feed_decimals - 18)
-        if r.price == 0 or r.price > MAX_PRICE:
-            r.status = STATUS_OUT_OF_RANGE
-            return r
 
-    if r.updated_at == 0 or answered_in_round < r.round_id:
+    if r.updated_at == 0 or fr.answered_in_round < r.round_id:
         r.status = STATUS_INCOMPLETE_ROUND
     elif r.updated_at > block.timestamp:
         r.status = STATUS_FUTURE_TIMESTAMP
@@ -299,3 +338,62 @@ def price_for_risk_increase() -> uint256:
     if r.status != STATUS_OK:
         raise self._reason(r.status)
     return r.price
+
+
+@view
+@external
+def settlement_round(t: uint256) -> (uint256, uint256, uint256):
+    """
+    @notice The feed's first round stamped at or after `t`, proven from the feed's own history: that round
+            (R) has updatedAt >= t and the round before it (P) has updatedAt < t.  Found by walking back
+            from the latest round through getRoundData, at most MAX_ROUND_WALK (48) calls.  The market
+            settles an expiry at R's price, so the price does not depend on when settlement is called.
+            Checks, in order, and their revert reasons:
+              the latest round read                           "oracle: feed call failed"
+              latest updatedAt >= t                            "oracle: no round since t"
+              every round read back is present, with its id
+              and updatedAt != 0; a round before R exists      "oracle: round history unavailable"
+              P found within MAX_ROUND_WALK calls              "oracle: settlement round out of reach"
+              R complete (answeredInRound >= roundId)          "oracle: incomplete round"
+              R updatedAt <= now                               "oracle: timestamp in the future"
+              R updatedAt - t <= heartbeat                     "oracle: stale price"
+              R's answer positive and in range                 "oracle: non-positive answer" / "... out of range"
+              P's answer positive and in range                 "oracle: round history unavailable"
+              |R - P| <= max_deviation * P                     "oracle: price jump too large"
+            decimals() is not re-read: call update() in the same transaction (the market does).
+    @param t unix seconds (an expiry)
+    @return (price WAD of R, updatedAt of R in unix seconds, round id of R)
+    """
+    ok: bool = False
+    cur: FeedRound = empty(FeedRound)
+    ok, cur = self._feed_round(True, 0)
+    assert ok, "oracle: feed call failed"
+    assert cur.updated_at >= t, "oracle: no round since t"
+    for i: uint256 in range(MAX_ROUND_WALK):
+        assert cur.round_id != 0, "oracle: round history unavailable"
+        prev: FeedRound = empty(FeedRound)
+        ok, prev = self._feed_round(False, cur.round_id - 1)
+        assert ok and prev.round_id == cur.round_id - 1 and prev.updated_at != 0, "oracle: round history unavailable"
+        if prev.updated_at < t:
+            return self._settlement_checks(cur, prev, t)
+        cur = prev
+    raise "oracle: settlement round out of reach"
+
+
+@internal
+@view
+def _settlement_checks(r: FeedRound, p: FeedRound, t: uint256) -> (uint256, uint256, uint256):
+    assert r.answered_in_round >= r.round_id, "oracle: incomplete round"
+    assert r.updated_at <= block.timestamp, "oracle: timestamp in the future"
+    # r.updated_at >= t: the walk only moves to rounds stamped at or after t
+    assert r.updated_at - t <= staticcall registry.oracle_heartbeat(), "oracle: stale price"
+    status: uint256 = 0
+    price: uint256 = 0
+    status, price = self._scale(r.answer)
+    if status != STATUS_OK:
+        raise self._reason(status)
+    before: uint256 = 0
+    status, before = self._scale(p.answer)
+    assert status == STATUS_OK, "oracle: round history unavailable"
+    assert self._within(price, before, staticcall registry.oracle_max_deviation()), "oracle: price jump too large"
+    return price, r.updated_at, r.round_id

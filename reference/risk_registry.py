@@ -63,7 +63,7 @@ def _w(x: str) -> int:
 
 PARAMS = (
     ParamSpec(0, "im_ratio", "WAD ratio IM/MM", _w("1"), _w("3"), _w("0.1"), 0),
-    ParamSpec(1, "min_margin", "WAD fraction of spot per short contract", _w("0.001"), _w("0.25"), _w("0.005"), _w("0.25")),
+    ParamSpec(1, "min_margin", "WAD fraction of spot per short contract", _w("0.01"), _w("0.25"), _w("0.005"), _w("0.25")),
     ParamSpec(2, "liquidation_penalty", "WAD fraction of liquidated MM", _w("0.01"), _w("0.5"), _w("0.025"), 0),
     ParamSpec(3, "liquidator_share", "WAD fraction of the penalty", _w("0.1"), _w("1"), _w("0.1"), 0),
     ParamSpec(4, "dust_threshold", "WAD collateral units", 0, _w("100000"), _w("100"), _w("0.5")),

@@ -234,6 +234,36 @@ def _no_pairs(p, chain) -> list[dict]:
     return rows
 
 
+SETTLE_ROUNDS = (1, 2, 4, 8, 16, 32, 48)
+
+
+def settlement_gas() -> list[dict]:
+    """settle_expiry against the number of feed rounds stamped since the expiry: the oracle proves the first of
+    them by reading back to the round before the expiry (PriceOracle.settlement_round, one getRoundData per
+    round).  Default deployment; the first expiry; rounds 10 s apart, the last one 10 s before the call."""
+    import boa
+
+    from . import market as mk
+    from .deploy import deploy_local
+
+    p = deploy_local()
+    e = p.registry.expiries()[0]
+    mk.list_chain(p, (40_000,), [e])
+    keeper = boa.env.generate_address("settler")
+    rows = []
+    for k in SETTLE_ROUNDS:
+        with boa.env.anchor():
+            boa.env.time_travel(seconds=e - boa.env.evm.patch.timestamp)
+            for _ in range(k):
+                boa.env.time_travel(seconds=10)
+                p.feed.set_answer(p.feed.answer())
+            boa.env.time_travel(seconds=10)
+            _cold()
+            p.market.settle_expiry(e, sender=keeper)
+            rows.append({"rounds_since_expiry": k, "settle_expiry": _gas(p.market)})
+    return rows
+
+
 BUSY_N = (1, 2, 4, 8, 12, 16)
 
 
@@ -364,6 +394,12 @@ def render(res) -> str:
                   "pool's series (32 legs or more), so in a live market the pool's book sets the cost of a trade.", "",
                   md_table(["series held by the trader", "legs valued", "trade gas"],
                            [[r["n"], r["legs"], f"{r['trade']:,}"] for r in g["busy_pool"]]), ""]
+    if res.get("settlement"):
+        lines += ["## settle_expiry", "",
+                  "The settlement price is the feed's first round at or after expiry, proven by reading the feed "
+                  "back to the round before the expiry (one `getRoundData` per round since the expiry, at most 48).", "",
+                  md_table(["feed rounds since expiry", "settle_expiry gas"],
+                           [[r["rounds_since_expiry"], f"{r['settle_expiry']:,}"] for r in res["settlement"]]), ""]
     lines += ["![gas vs series held](gas_vs_series.png)", "",
               f"Run time {res['seconds']:.0f} s.", ""]
     return "\n".join(lines)
@@ -382,6 +418,8 @@ def main(out_dir=OUT) -> dict:
     res["summary"] = {"mr_16x21": g21["rows"][-1]["margin_requirements"], "bar": BAR, "aim": AIM,
                       "mr_16x21_no_pairs": g21["no_pairs"][-1]["margin_requirements"],
                       "pairs_in_book": g21["pairs"][-1]}
+    _progress("settle_expiry against rounds since expiry ...")
+    res["settlement"] = settlement_gas()
     res["seconds"] = time.time() - t0
     plot(res, out_dir / "gas_vs_series.png")
     (out_dir / "bench.md").write_text(render(res))

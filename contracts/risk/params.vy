@@ -12,7 +12,7 @@
 
      | id | name                  | unit                                   | lo      | hi        | step_abs | step_rel |
      |  0 | im_ratio              | WAD, initial / maintenance margin      | 1.0     | 3.0       | 0.1      | -        |
-     |  1 | min_margin            | WAD fraction of spot per short contract| 0.001   | 0.25      | 0.005    | 25%      |
+     |  1 | min_margin            | WAD fraction of spot per short contract| 0.01    | 0.25      | 0.005    | 25%      |
      |  2 | liquidation_penalty   | WAD fraction of the liquidated MM      | 0.01    | 0.5       | 0.025    | -        |
      |  3 | liquidator_share      | WAD fraction of the penalty            | 0.1     | 1.0       | 0.1      | -        |
      |  4 | dust_threshold        | WAD collateral units                   | 0       | 100,000   | 100      | 50%      |
@@ -43,7 +43,7 @@ ORACLE_MAX_DEVIATION: constant(uint256) = 9
 ORACLE_JUMP_COOLDOWN: constant(uint256) = 10
 
 LO: constant(uint256[N_PARAMS]) = [
-    10**18, 10**15, 10**16, 10**17, 0, 0, 0, 0, 60, 10**16, 300
+    10**18, 10**16, 10**16, 10**17, 0, 0, 0, 0, 60, 10**16, 300
 ]
 HI: constant(uint256[N_PARAMS]) = [
     3 * 10**18, 25 * 10**16, 5 * 10**17, 10**18, 10**23, 5 * 10**15, 25 * 10**16, 10**27, 90000, 5 * 10**17, 86400

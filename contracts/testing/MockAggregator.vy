@@ -8,7 +8,15 @@
 @dev AggregatorV3Interface: decimals(), description(), version(), latestRoundData(), getRoundData(id).
      Test controls: set_answer(answer) starts a new round stamped now; set_round_data(...) sets every
      field of the latest round (stale, future, incomplete rounds); set_decimals(d) changes decimals().
+     Every round written is kept for getRoundData, like a Chainlink aggregator; a round id skipped by
+     set_round_data has no data (getRoundData reverts), which stands for a phase change of a proxy.
 """
+
+struct RoundData:
+    answer: int256
+    started_at: uint256
+    updated_at: uint256
+    answered_in_round: uint80
 
 decimals: public(uint8)
 description: public(String[64])
@@ -19,6 +27,8 @@ answer: public(int256)
 started_at: public(uint256)
 updated_at: public(uint256)
 answered_in_round: public(uint80)
+history: HashMap[uint80, RoundData]
+has_round: HashMap[uint80, bool]
 
 event AnswerUpdated:
     current: indexed(int256)
@@ -46,7 +56,15 @@ def _new_round(answer: int256):
     self.started_at = block.timestamp
     self.updated_at = block.timestamp
     self.answered_in_round = rid
+    self._keep()
     log AnswerUpdated(current=answer, round_id=convert(rid, uint256), updated_at=block.timestamp)
+
+
+@internal
+def _keep():
+    self.history[self.round_id] = RoundData(answer=self.answer, started_at=self.started_at,
+                                            updated_at=self.updated_at, answered_in_round=self.answered_in_round)
+    self.has_round[self.round_id] = True
 
 
 @external
@@ -67,6 +85,7 @@ def set_round_data(round_id: uint80, answer: int256, started_at: uint256, update
     self.started_at = started_at
     self.updated_at = updated_at
     self.answered_in_round = answered_in_round
+    self._keep()
 
 
 @external
@@ -90,7 +109,9 @@ def latestRoundData() -> (uint80, int256, uint256, uint256, uint80):
 @external
 def getRoundData(round_id: uint80) -> (uint80, int256, uint256, uint256, uint80):
     """
-    @notice Only the latest round is kept.
+    @notice Any round written so far (reverts for a round id never written).
+    @return (roundId, answer in feed units, startedAt, updatedAt (unix seconds), answeredInRound)
     """
-    assert round_id == self.round_id, "mock: no data for round"
-    return self.round_id, self.answer, self.started_at, self.updated_at, self.answered_in_round
+    assert self.has_round[round_id], "mock: no data for round"
+    r: RoundData = self.history[round_id]
+    return round_id, r.answer, r.started_at, r.updated_at, r.answered_in_round

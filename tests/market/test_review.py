@@ -386,15 +386,15 @@ def test_trade__round_trip_around_a_half_percent_oracle_round__does_not_gain(env
 
 
 # ---------------------------------------------------------------------------------------------------------
-# F7 (medium): the settlement price is whichever accepted price the first caller picks inside the window.
+# F7 (medium, fixed: settle_expiry records the feed's first round stamped at or after expiry, proven by
+# PriceOracle.settlement_round from the round before it): the settlement price was whichever accepted price
+# the first caller picked inside the window.
 
 
-@_xfail("F7: settlement price chosen by the caller among an hour of prices")
 def test_settle_expiry__recorded_price__does_not_depend_on_when_it_is_called(env):
     """Prices 40,000 (stamped expiry + 60 s) then 41,000 (expiry + 2,960 s) are both accepted by the oracle.
-    Settling at +60 s records 40,000; waiting and settling at +2,960 s records 41,000: a holder of 100 calls
-    40,000 chooses +100,000.  Fix: settle at the first oracle round stamped at or after expiry (Opyn's
-    round-id proof: previous round < expiry <= this round), or a short fixed window after expiry."""
+    Before the fix, settling at +60 s recorded 40,000 and waiting until +2,960 s recorded 41,000: a holder of
+    100 calls 40,000 chose +100,000."""
     m, p = env.m, env.p
     e = p.registry.expiries()[0]
     boa.env.time_travel(seconds=e - now() + 60)
@@ -451,19 +451,19 @@ def test_engine_unit_losses__tiny_spot_deep_in_the_money_put__not_silently_wrapp
 
 
 # ---------------------------------------------------------------------------------------------------------
-# F10 (low): the scenario grid's 4% spot step relies on min_margin to cover losses between grid points near
-# expiry; the registry lets min_margin go down to 0.1%.  (The passing twin below pins the default case.)
+# F10 (low, fixed: the registry's lower bound of min_margin is 1%): the scenario grid's 4% spot step relies on
+# min_margin to cover losses between grid points near expiry; the registry let min_margin go down to 0.1%.
 
 
 @pytest.fixture(scope="module")
 def near_expiry():
     """A registry whose first expiry is 6 hours away (SSVI at 60%, calibrated now) and min_margin at its lower
-    bound 0.1%; the rest default (29-scenario grid).  Only the engine is used (views)."""
+    bound (1%); the rest default (29-scenario grid).  Only the engine is used (views)."""
     t0 = now()
     expiries = [t0 + 6 * 3600, t0 + 7 * 86400, t0 + 14 * 86400]
     smiles = [risk.encode_smile(risk.ssvi_smile(0.36 * (e - t0) / risk.YEAR, -0.3, 1.0)) for e in expiries]
     params = risk.default_params()
-    params[1] = risk.wad("0.001")
+    params[1] = risk.wad("0.01")
     return deploy_local(registry_kwargs={"expiries": expiries, "smiles": smiles, "params": params})
 
 
@@ -503,14 +503,18 @@ def test_margin__short_butterfly_between_grid_points__grid_misses_it_and_the_def
     assert grid + default_floor >= worst, (grid, worst)
 
 
-@_xfail("F10: min_margin may be set to 0.1%, which no longer covers between-grid losses near expiry")
 def test_margin__short_butterfly_between_grid_points__covered_at_every_allowed_min_margin(near_expiry):
-    """The registry accepts min_margin down to 0.1% of spot; then the fly above is margined 133 (grid 53 +
-    floor 80) against a 238 loss on a ~2% move, a move inside the grid's own range.  Fix: raise the
-    min_margin lower bound to ~1% while the grid's spot step is 4% (a between-grid fly loses at most about
-    half a grid step), or add half-step spot shocks for expiries closer than a day."""
+    """At the lowest min_margin the registry accepts (1% of spot) the fly is margined grid 53 + floor 800
+    against a 238 loss on a ~2% move.  Before the fix the bound was 0.1%: margin 133 against that 238."""
+    assert near_expiry.registry.min_margin() == risk.wad("0.01")
     mm, _, worst = _fly_margin_and_fine_loss(near_expiry)
     assert mm >= worst, (mm, worst)
+
+
+def test_registry__min_margin_below_one_percent__refused(near_expiry):
+    reg = near_expiry.registry
+    with boa.reverts("risk: param out of bounds"):
+        reg.queue_param(1, risk.wad("0.0099"), b"\x01" * 32, sender=near_expiry.risk_manager)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""settle_expiry / settle_account: the settlement price from the oracle within the window (fresh, stamped after
-expiry), later only by the guardian or admin; payoffs exactly intrinsic value rounded for the protocol."""
+"""settle_expiry / settle_account: the settlement price is the feed's first round stamped at or after expiry,
+proven from the round before it (PriceOracle.settlement_round), recorded by anyone within the window while the
+oracle's current price passes its checks; later only by the guardian or admin, who falls back to the price
+accepted now when no round can be proven; payoffs exactly intrinsic value rounded for the protocol."""
 import boa
 
 from reference import market as ref
@@ -68,6 +70,54 @@ def test_settle_expiry__after_window__guardian_only(env):
     env.m.settle_expiry(e, sender=env.p.guardian)
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
     assert ev.late
+
+
+def test_settle_expiry__later_rounds__do_not_change_the_recorded_price(env):
+    e = _to_expiry(env, after=30, price=40_400)
+    for px in (40_800, 41_200, 40_900):                     # three more accepted rounds inside the window
+        boa.env.time_travel(seconds=600)
+        env.p.feed.set_answer(px * 10**8)
+    assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_400 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.price_time == e + 30
+
+
+def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guardian_falls_back(env):
+    """The round before expiry printed 60,000 (rejected by the oracle); the first round after it, 40,100, is
+    not within the max deviation of its predecessor: nobody can prove it in the window.  After the window the
+    guardian records the price the oracle accepts then, flagged late."""
+    e = env.p.registry.expiries()[0]
+    boa.env.time_travel(seconds=e - now() - 60)
+    env.p.feed.set_answer(40_000 * 10**8)
+    env.p.oracle.update()
+    boa.env.time_travel(seconds=30)
+    env.p.feed.set_answer(60_000 * 10**8)
+    e = _to_expiry(env, after=60, price=40_100)
+    with boa.reverts("oracle: price jump too large"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    boa.env.time_travel(seconds=3_600)
+    env.p.feed.set_answer(40_300 * 10**8)
+    with boa.reverts("market: settlement window closed"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_300 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.late and ev.price_time == now()
+
+
+def test_settle_expiry__late_with_a_provable_round__guardian_records_the_proven_round(env):
+    e = _to_expiry(env, after=60, price=40_200)
+    boa.env.time_travel(seconds=3_600)
+    env.p.feed.set_answer(40_900 * 10**8)
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_200 * WAD
+
+
+def test_settle_expiry__more_rounds_since_expiry_than_the_walk_reaches__refused(env):
+    e = _to_expiry(env, after=1, price=40_000)
+    for _ in range(48):
+        boa.env.time_travel(seconds=10)
+        env.p.feed.set_answer(40_000 * 10**8)
+    with boa.reverts("oracle: settlement round out of reach"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
 
 
 def test_settle_account__pays_exactly_intrinsic_rounded_for_the_protocol(env):
