@@ -48,9 +48,9 @@
        fund the rest.  An account left with no positions and negative collateral is bad debt: the insurance
        fund covers it, the pool absorbs what is left (BadDebt event).
        Settlement: the price of the feed's first round stamped at or after expiry, proven from the round
-       before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW while the oracle's
-       current price passes every check; later only the guardian or admin, who fall back to the price
-       accepted then when no round can be proven (event flagged late).  Positions settle at intrinsic
+       before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW; later only the
+       guardian or admin, who fall back to the price the oracle accepts then when no round can be proven
+       (event flags late and fallback).  Positions settle at intrinsic
        value when the account is next touched or by settle_account.
        Series: at most MAX_POOL_SERIES (32) listed and not retired (active_series); a series retires when
        its expiry's settlement price is recorded and no account holds it (at settle_expiry, or when its last
@@ -81,7 +81,6 @@ interface Oracle:
     def price_for_risk_increase() -> uint256: view
     def last_updated_at() -> uint256: view
     def last_price() -> uint256: view
-    def settlement_round(t: uint256) -> (uint256, uint256, uint256): view
 
 WAD: constant(uint256) = 10**18
 IWAD: constant(int256) = 10**18
@@ -167,7 +166,9 @@ event ExpirySettled:
     expiry: indexed(uint256)
     price: uint256
     price_time: uint256
-    late: bool
+    late: bool            # recorded after SETTLEMENT_WINDOW (guardian or admin)
+    round_id: uint256     # the proven feed round (oracle.settlement_round); 0 with fallback
+    fallback: bool        # no round could be proven: the price the oracle accepted at the call
 
 event PositionSettled:
     account: indexed(address)
@@ -621,13 +622,14 @@ def settle_expiry(expiry: uint256) -> uint256:
     """
     @notice Record the settlement price of an expiry: the price of the feed's first round stamped at or
             after the expiry, proven from the feed's history (oracle.settlement_round: the round before it
-            is stamped before the expiry), so the price does not depend on when this is called.  Anyone
-            within SETTLEMENT_WINDOW seconds after expiry; later only the registry's guardian or admin.
-            The oracle's current price must pass every check (a stale or jumped price is refused with the
-            oracle's reason) and be stamped at or after the expiry.  In the window a round that cannot be
-            proven (history unavailable or out of reach, stale, or a jump from the round before) is refused
-            with the oracle's reason; after it the guardian or admin records the proven round if there is
-            one, else the price accepted now (event: late).
+            is stamped before the expiry), so the price does not depend on when this is called, and a
+            proven round needs no good oracle price now (a feed that stopped after it still settles).
+            Anyone within SETTLEMENT_WINDOW seconds after expiry; later only the registry's guardian or
+            admin.  In the window a round that cannot be proven (history unavailable or out of reach,
+            stale, or a jump from the round before) is refused with the oracle's reason.  After it the
+            guardian or admin records the proven round if there is one, else (fallback) the price the
+            oracle accepts now, which must pass every check and be stamped at or after the expiry.
+            ExpirySettled logs late, the proven round id, and fallback.
     @param expiry unix seconds of an expiry with listed series, <= now
     @return settlement price, WAD
     """
@@ -639,23 +641,29 @@ def settle_expiry(expiry: uint256) -> uint256:
         assert msg.sender == staticcall registry.guardian() or msg.sender == staticcall registry.admin(), "market: settlement window closed"
     price: uint256 = 0
     ok: bool = False
-    price, ok = extcall oracle.update()
-    if not ok:
-        self._revert_with_oracle_reason()
-    stamped: uint256 = staticcall oracle.last_updated_at()
-    assert stamped >= expiry, "market: no price since expiry"
-    if late:
-        done: bool = False
-        proof: Bytes[96] = b""
-        done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round(uint256)")), max_outsize=96, is_static_call=True, revert_on_failure=False)
-        if done and len(proof) == 96:
-            price = extract32(proof, 0, output_type=uint256)
-            stamped = extract32(proof, 32, output_type=uint256)
+    price, ok = extcall oracle.update()       # keeps the oracle current; a proven round needs no good price now
+    done: bool = False
+    proof: Bytes[160] = b""
+    done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round(uint256)")), max_outsize=160, is_static_call=True, revert_on_failure=False)
+    stamped: uint256 = 0
+    round_id: uint256 = 0
+    fallback: bool = False
+    if done and len(proof) == 96:
+        price = extract32(proof, 0, output_type=uint256)
+        stamped = extract32(proof, 32, output_type=uint256)
+        round_id = extract32(proof, 64, output_type=uint256)
     else:
-        round_id: uint256 = 0
-        price, stamped, round_id = staticcall oracle.settlement_round(expiry)
+        if not late:
+            raw_revert(proof)                  # the oracle's reason
+        # after the window, no provable round: the price the oracle accepts now
+        if not ok:
+            self._revert_with_oracle_reason()
+        stamped = staticcall oracle.last_updated_at()
+        assert stamped >= expiry, "market: no price since expiry"
+        fallback = True
     self.settlement_price[expiry] = price
-    log ExpirySettled(expiry=expiry, price=price, price_time=stamped, late=late)
+    log ExpirySettled(expiry=expiry, price=price, price_time=stamped, late=late, round_id=round_id,
+                      fallback=fallback)
     # retire the series nobody holds; the others retire when their last holder settles (_touch)
     retired: uint256 = 0
     for sid: uint256 in self.expiry_ids[expiry]:

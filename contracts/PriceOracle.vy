@@ -349,7 +349,8 @@ def settlement_round(t: uint256) -> (uint256, uint256, uint256):
             from the latest round through getRoundData, at most MAX_ROUND_WALK (48) calls.  The market
             settles an expiry at R's price, so the price does not depend on when settlement is called.
             Checks, in order, and their revert reasons:
-              the latest round read                           "oracle: feed call failed"
+              the latest round and decimals() read             "oracle: feed call failed"
+              decimals() as at deployment                      "oracle: decimals changed"
               latest updatedAt >= t                            "oracle: no round since t"
               every round read back is present, with its id
               and updatedAt != 0; a round before R exists      "oracle: round history unavailable"
@@ -360,7 +361,8 @@ def settlement_round(t: uint256) -> (uint256, uint256, uint256):
               R's answer positive and in range                 "oracle: non-positive answer" / "... out of range"
               P's answer positive and in range                 "oracle: round history unavailable"
               |R - P| <= max_deviation * P                     "oracle: price jump too large"
-            decimals() is not re-read: call update() in the same transaction (the market does).
+            Rounds are assumed stamped in id order (Chainlink's are).  The walk does not cross a proxy phase
+            change (the first round of a phase has no readable predecessor: history unavailable).
     @param t unix seconds (an expiry)
     @return (price WAD of R, updatedAt of R in unix seconds, round id of R)
     """
@@ -368,6 +370,10 @@ def settlement_round(t: uint256) -> (uint256, uint256, uint256):
     cur: FeedRound = empty(FeedRound)
     ok, cur = self._feed_round(True, 0)
     assert ok, "oracle: feed call failed"
+    dec: Bytes[32] = b""
+    ok, dec = raw_call(feed, method_id("decimals()"), max_outsize=32, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
+    assert ok and len(dec) == 32, "oracle: feed call failed"
+    assert extract32(dec, 0, output_type=uint256) == feed_decimals, "oracle: decimals changed"
     assert cur.updated_at >= t, "oracle: no round since t"
     for i: uint256 in range(MAX_ROUND_WALK):
         assert cur.round_id != 0, "oracle: round history unavailable"

@@ -145,13 +145,19 @@ OUT_OF_REACH = "oracle: settlement round out of reach"
 
 
 def settlement_round(history: dict[int, Round], latest: Round | None, t: int, now: int, limits: Limits,
-                     decimals: int, walk_limit: int = MAX_ROUND_WALK) -> tuple[str | None, int, int, int]:
+                     decimals: int, walk_limit: int = MAX_ROUND_WALK,
+                     decimals_now: int | None = -1) -> tuple[str | None, int, int, int]:
     """(revert reason or None, WAD price, updatedAt, round id) of the settlement round for time `t`.
 
     history: round id -> Round as getRoundData answers it (ids absent revert); latest: latestRoundData()
-    (None = the call failed)."""
+    (None = the call failed); decimals: at deployment; decimals_now: decimals() now (None = the call failed,
+    -1 = unchanged)."""
     if latest is None or not (0 <= latest.round_id < 2**80 and 0 <= latest.answered_in_round < 2**80):
         return REASONS[FEED_CALL_FAILED], 0, 0, 0
+    if decimals_now is None:
+        return REASONS[FEED_CALL_FAILED], 0, 0, 0
+    if decimals_now != -1 and decimals_now != decimals:
+        return REASONS[DECIMALS_CHANGED], 0, 0, 0
     if latest.updated_at < t:
         return NO_ROUND_SINCE, 0, 0, 0
 

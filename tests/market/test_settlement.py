@@ -41,10 +41,10 @@ def test_settle_expiry__fresh_price__recorded_once(env):
         env.m.settle_expiry(e, sender=env.a.keeper)
 
 
-def test_settle_expiry__stale_price__refused_with_oracle_reason(env):
+def test_settle_expiry__no_round_since_expiry__refused_with_oracle_reason(env):
     e = env.p.registry.expiries()[0]
     boa.env.time_travel(seconds=e - now() + 60)     # the feed was last updated long before expiry
-    with boa.reverts("oracle: stale price"):
+    with boa.reverts("oracle: no round since t"):
         env.m.settle_expiry(e, sender=env.a.keeper)
 
 
@@ -53,11 +53,11 @@ def test_settle_expiry__price_stamped_before_expiry__refused(env):
     boa.env.time_travel(seconds=e - now() - 600)
     env.p.feed.set_answer(env.p.feed.answer())      # fresh, but stamped 10 minutes before expiry
     boa.env.time_travel(seconds=1200)
-    with boa.reverts("market: no price since expiry"):
+    with boa.reverts("oracle: no round since t"):
         env.m.settle_expiry(e, sender=env.a.keeper)
 
 
-def test_settle_expiry__jumped_price__refused_with_oracle_reason(env):
+def test_settle_expiry__jump_from_the_round_before_expiry__refused_with_oracle_reason(env):
     e = _to_expiry(env, price=20_000)
     with boa.reverts("oracle: price jump too large"):
         env.m.settle_expiry(e, sender=env.a.keeper)
@@ -69,7 +69,7 @@ def test_settle_expiry__after_window__guardian_only(env):
         env.m.settle_expiry(e, sender=env.a.keeper)
     env.m.settle_expiry(e, sender=env.p.guardian)
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
-    assert ev.late
+    assert ev.late and ev.fallback and ev.round_id == 0     # the first round came more than a heartbeat late
 
 
 def test_settle_expiry__later_rounds__do_not_change_the_recorded_price(env):
@@ -101,7 +101,7 @@ def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guard
         env.m.settle_expiry(e, sender=env.a.keeper)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_300 * WAD
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
-    assert ev.late and ev.price_time == now()
+    assert ev.late and ev.fallback and ev.price_time == now()
 
 
 def test_settle_expiry__late_with_a_provable_round__guardian_records_the_proven_round(env):
@@ -109,6 +109,26 @@ def test_settle_expiry__late_with_a_provable_round__guardian_records_the_proven_
     boa.env.time_travel(seconds=3_600)
     env.p.feed.set_answer(40_900 * 10**8)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_200 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.late and not ev.fallback and ev.price_time == e + 60 and ev.round_id == env.p.feed.round_id() - 1
+
+
+def test_settle_expiry__feed_stopped_after_the_settlement_round__still_settles_at_it(env):
+    """The feed posts its first round after expiry (40,100) and then stops: the oracle's current price is stale
+    for good, but the proven round needs no good price now."""
+    e = _to_expiry(env, after=60, price=40_100)
+    boa.env.time_travel(seconds=4 * 3600)
+    assert env.p.oracle.peek()[2] == 7                      # stale
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_100 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert not ev.fallback and ev.round_id == env.p.feed.round_id()
+
+
+def test_settle_expiry__jumped_current_price__does_not_block_a_proven_round(env):
+    e = _to_expiry(env, after=60, price=40_100)
+    boa.env.time_travel(seconds=60)
+    env.p.feed.set_answer(60_000 * 10**8)                   # an unconfirmed jump after the settlement round
+    assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_100 * WAD
 
 
 def test_settle_expiry__more_rounds_since_expiry_than_the_walk_reaches__refused(env):

@@ -151,3 +151,9 @@ def test_settlement_round__reverts_name_the_rule(clean, oracle, registry):
         _round(feed, BASE, t0 + 1_000)
         with boa.reverts("oracle: timestamp in the future"):
             oracle.settlement_round(t0 + 15)
+    with boa.env.anchor():                                 # the proof reads answers in the deployed decimals
+        _round(feed, BASE, t0 + 20)
+        boa.env.time_travel(seconds=30)
+        feed.set_decimals(18)
+        with boa.reverts("oracle: decimals changed"):
+            oracle.settlement_round(t0 + 15)
