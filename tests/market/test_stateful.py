@@ -271,7 +271,7 @@ class MarketMachine(RuleBasedStateMachine):
         assert abs(premium / WAD - want) <= _tol(st_.spot, [q / WAD])
         if q > 0:
             assert premium * WAD >= q * mark          # the spread favours the pool
-            limit = premium - slip
+            limit = max(premium - slip, 0)        # a worthless series quotes 0 (the fee is capped by the price)
         else:
             assert premium * WAD <= -q * mark
             limit = premium + slip
