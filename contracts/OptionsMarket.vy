@@ -49,9 +49,10 @@
        fund covers it, the pool absorbs what is left (BadDebt event).
        Settlement: the price of the feed's first round stamped at or after expiry, proven from the round
        before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW; later only the
-       guardian or admin, who fall back to the price the oracle accepts then when no round can be proven
-       (event flags late and fallback).  Positions settle at intrinsic
-       value when the account is next touched or by settle_account.
+       guardian or admin, who may record that round without its heartbeat and jump checks, and fall back
+       to the price the oracle accepts then only when no round can be proven (event flags late, unchecked,
+       fallback).  Positions settle at intrinsic value when the account is next touched or by
+       settle_account.
        Series: at most MAX_POOL_SERIES (32) listed and not retired (active_series); a series retires when
        its expiry's settlement price is recorded and no account holds it (at settle_expiry, or when its last
        holder settles).  The pool holds only series some account holds, so its book (32 slots) never fills
@@ -168,6 +169,7 @@ event ExpirySettled:
     price_time: uint256
     late: bool            # recorded after SETTLEMENT_WINDOW (guardian or admin)
     round_id: uint256     # the proven feed round (oracle.settlement_round); 0 with fallback
+    unchecked: bool       # late: the proven round failed the heartbeat or jump check (settlement_round_unchecked)
     fallback: bool        # no round could be proven: the price the oracle accepted at the call
 
 event PositionSettled:
@@ -622,14 +624,16 @@ def settle_expiry(expiry: uint256) -> uint256:
     """
     @notice Record the settlement price of an expiry: the price of the feed's first round stamped at or
             after the expiry, proven from the feed's history (oracle.settlement_round: the round before it
-            is stamped before the expiry), so the price does not depend on when this is called, and a
-            proven round needs no good oracle price now (a feed that stopped after it still settles).
-            Anyone within SETTLEMENT_WINDOW seconds after expiry; later only the registry's guardian or
-            admin.  In the window a round that cannot be proven (history unavailable or out of reach,
-            stale, or a jump from the round before) is refused with the oracle's reason.  After it the
-            guardian or admin records the proven round if there is one, else (fallback) the price the
-            oracle accepts now, which must pass every check and be stamped at or after the expiry.
-            ExpirySettled logs late, the proven round id, and fallback.
+            is stamped before the expiry; any number of later rounds), so the price does not depend on when
+            this is called, and a proven round needs no good oracle price now (a feed that stopped after it
+            still settles).  Anyone within SETTLEMENT_WINDOW seconds after expiry; later only the registry's
+            guardian or admin.  In the window a round that fails a check (history unavailable, stale, a jump
+            from the round before) is refused with the oracle's reason.  After it the guardian or admin
+            records that same round without its heartbeat and jump checks (unchecked: a late or crashed
+            first round is still the feed's price for the expiry); only when the history proves no complete,
+            positive round since the expiry (a proxy phase change, a garbage round) the price the oracle
+            accepts now, which must pass every check and be stamped at or after the expiry (fallback).
+            ExpirySettled logs late, the proven round id, unchecked and fallback.
     @param expiry unix seconds of an expiry with listed series, <= now
     @return settlement price, WAD
     """
@@ -645,6 +649,14 @@ def settle_expiry(expiry: uint256) -> uint256:
     done: bool = False
     proof: Bytes[160] = b""
     done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round(uint256)")), max_outsize=160, is_static_call=True, revert_on_failure=False)
+    unchecked: bool = False
+    if not (done and len(proof) == 96):
+        if not late:
+            raw_revert(proof)                  # the oracle's reason
+        # after the window: the same round without its heartbeat and jump checks (a late or far-moved
+        # first round after expiry is still the feed's price, fixed by the expiry, not by the caller)
+        done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round_unchecked(uint256)")), max_outsize=160, is_static_call=True, revert_on_failure=False)
+        unchecked = True
     stamped: uint256 = 0
     round_id: uint256 = 0
     fallback: bool = False
@@ -653,17 +665,20 @@ def settle_expiry(expiry: uint256) -> uint256:
         stamped = extract32(proof, 32, output_type=uint256)
         round_id = extract32(proof, 64, output_type=uint256)
     else:
-        if not late:
-            raw_revert(proof)                  # the oracle's reason
-        # after the window, no provable round: the price the oracle accepts now
+        # late, and no round since expiry can be proven from the feed's history (a proxy phase change
+        # right after expiry, an incomplete or garbage first round): the price the oracle accepts now.
+        # The oracle reverts with a reason; empty revert data is a call starved of gas, which must not
+        # open this path.
+        assert len(proof) != 0, "market: settlement proof failed"
         if not ok:
             self._revert_with_oracle_reason()
         stamped = staticcall oracle.last_updated_at()
         assert stamped >= expiry, "market: no price since expiry"
+        unchecked = False
         fallback = True
     self.settlement_price[expiry] = price
     log ExpirySettled(expiry=expiry, price=price, price_time=stamped, late=late, round_id=round_id,
-                      fallback=fallback)
+                      unchecked=unchecked, fallback=fallback)
     # retire the series nobody holds; the others retire when their last holder settles (_touch)
     retired: uint256 = 0
     for sid: uint256 in self.expiry_ids[expiry]:

@@ -10,6 +10,7 @@
      peek() -> (uint256, bool, uint256) view                 what update() would return now, and the status
      price_for_risk_increase() -> uint256  view              the price, or a revert naming the failed check
      settlement_round(t) -> (uint256, uint256, uint256)  view  the feed's first round stamped at or after t
+     settlement_round_unchecked(t) -> (uint256, uint256, uint256)  view  the same round, integrity checks only
      last_price(), last_updated_at(), last_round_id(), candidate_price(), candidate_since()   views
      feed(), registry(), feed_decimals()                     immutables
 
@@ -55,7 +56,6 @@ MAX_DECIMALS: constant(uint256) = 36
 MAX_PRICE: constant(uint256) = 10**36
 FEED_CALL_GAS: constant(uint256) = 200_000
 ROUND_ID_LIMIT: constant(uint256) = 2**80
-MAX_ROUND_WALK: constant(uint256) = 48             # getRoundData calls settlement_round may make
 
 STATUS_OK: constant(uint256) = 0
 STATUS_FEED_CALL_FAILED: constant(uint256) = 1
@@ -142,7 +142,8 @@ def _feed_round(latest: bool, round_id: uint256) -> (bool, FeedRound):
     if latest:
         ok, data = raw_call(feed, method_id("latestRoundData()"), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
     else:
-        # round_id < 2^80 here: it is one less than a round id the feed returned and that passed the check below
+        # round_id < 2^80 here: settlement searches read ids between a phase's first round and a round id the
+        # feed returned that passed the check below
         ok, data = raw_call(feed, abi_encode(convert(round_id, uint80), method_id=method_id("getRoundData(uint80)")), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
     if not ok or len(data) < 160:
         return False, r
@@ -345,61 +346,130 @@ def price_for_risk_increase() -> uint256:
 def settlement_round(t: uint256) -> (uint256, uint256, uint256):
     """
     @notice The feed's first round stamped at or after `t`, proven from the feed's own history: that round
-            (R) has updatedAt >= t and the round before it (P) has updatedAt < t.  Found by walking back
-            from the latest round through getRoundData, at most MAX_ROUND_WALK (48) calls.  The market
-            settles an expiry at R's price, so the price does not depend on when settlement is called.
+            (R) has updatedAt >= t and the round before it (P = R - 1) has updatedAt < t.  Found in the
+            latest round's phase by a galloping search back from the latest round (ids L-1, L-3, L-7, ...)
+            then a bisection: at most 2 * log2(L - P) + 1 getRoundData calls, and never more than 127, so
+            every round of the phase is within reach and the result does not depend on how many rounds
+            came after R.  The market settles an expiry at R's price.
             Checks, in order, and their revert reasons:
               the latest round and decimals() read             "oracle: feed call failed"
               decimals() as at deployment                      "oracle: decimals changed"
               latest updatedAt >= t                            "oracle: no round since t"
-              every round read back is present, with its id
-              and updatedAt != 0; a round before R exists      "oracle: round history unavailable"
-              P found within MAX_ROUND_WALK calls              "oracle: settlement round out of reach"
+              every round the search reads is present, with
+              its id and updatedAt != 0; R is not the first
+              round of its phase                               "oracle: round history unavailable"
               R complete (answeredInRound >= roundId)          "oracle: incomplete round"
               R updatedAt <= now                               "oracle: timestamp in the future"
               R updatedAt - t <= heartbeat                     "oracle: stale price"
               R's answer positive and in range                 "oracle: non-positive answer" / "... out of range"
               P's answer positive and in range                 "oracle: round history unavailable"
               |R - P| <= max_deviation * P                     "oracle: price jump too large"
-            Rounds are assumed stamped in id order (Chainlink's are).  The walk does not cross a proxy phase
-            change (the first round of a phase has no readable predecessor: history unavailable).
+            Rounds are assumed stamped in id order within a phase (Chainlink's are); the proof itself is
+            local (P and R are consecutive ids either side of t).  The search does not cross a proxy phase
+            change: a phase whose first round is stamped at or after t has history unavailable.
     @param t unix seconds (an expiry)
     @return (price WAD of R, updatedAt of R in unix seconds, round id of R)
     """
+    r: FeedRound = empty(FeedRound)
+    p: FeedRound = empty(FeedRound)
+    r, p = self._find_settlement_round(t)
+    return self._settlement_checks(r, p, t, True)
+
+
+@view
+@external
+def settlement_round_unchecked(t: uint256) -> (uint256, uint256, uint256):
+    """
+    @notice The same round as settlement_round(t), found and proven the same way, with only the integrity
+            checks of R: complete, not in the future, answer positive and in range.  Its heartbeat (R stamped
+            within a heartbeat of t) and jump (R within max_deviation of P) checks are not made.  For the
+            market's late settlement by the guardian, when the feed's first round after an expiry came late
+            or moved far (a real crash): the price is still the feed's, fixed by t, not by the caller.
+    @param t unix seconds (an expiry)
+    @return (price WAD of R, updatedAt of R in unix seconds, round id of R)
+    """
+    r: FeedRound = empty(FeedRound)
+    p: FeedRound = empty(FeedRound)
+    r, p = self._find_settlement_round(t)
+    return self._settlement_checks(r, p, t, False)
+
+
+@internal
+@view
+def _history_round(round_id: uint256) -> FeedRound:
+    """
+    @notice getRoundData(round_id), which must answer with that id and a non-zero updatedAt.
+    """
     ok: bool = False
-    cur: FeedRound = empty(FeedRound)
-    ok, cur = self._feed_round(True, 0)
+    r: FeedRound = empty(FeedRound)
+    ok, r = self._feed_round(False, round_id)
+    assert ok and r.round_id == round_id and r.updated_at != 0, "oracle: round history unavailable"
+    return r
+
+
+@internal
+@view
+def _find_settlement_round(t: uint256) -> (FeedRound, FeedRound):
+    """
+    @notice (R, P): consecutive rounds of the latest round's phase with P.updatedAt < t <= R.updatedAt.
+    """
+    ok: bool = False
+    hi: FeedRound = empty(FeedRound)
+    ok, hi = self._feed_round(True, 0)
     assert ok, "oracle: feed call failed"
     dec: Bytes[32] = b""
     ok, dec = raw_call(feed, method_id("decimals()"), max_outsize=32, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
     assert ok and len(dec) == 32, "oracle: feed call failed"
     assert extract32(dec, 0, output_type=uint256) == feed_decimals, "oracle: decimals changed"
-    assert cur.updated_at >= t, "oracle: no round since t"
-    for i: uint256 in range(MAX_ROUND_WALK):
-        assert cur.round_id != 0, "oracle: round history unavailable"
-        prev: FeedRound = empty(FeedRound)
-        ok, prev = self._feed_round(False, cur.round_id - 1)
-        assert ok and prev.round_id == cur.round_id - 1 and prev.updated_at != 0, "oracle: round history unavailable"
-        if prev.updated_at < t:
-            return self._settlement_checks(cur, prev, t)
-        cur = prev
-    raise "oracle: settlement round out of reach"
+    assert hi.updated_at >= t, "oracle: no round since t"
+    # a proxy round id is phase << 64 | the aggregator's round id, which counts from 1 in each phase
+    first: uint256 = (hi.round_id >> 64 << 64) | 1
+    assert hi.round_id > first, "oracle: round history unavailable"
+    # gallop: hi is stamped at or after t; read back 1, 2, 4, ... ids (never below the phase's first round)
+    # until a round stamped before t.  After k reads hi.round_id >= L - 2^k + 1, so 64 reads reach `first`.
+    lo: FeedRound = empty(FeedRound)
+    found: bool = False
+    step: uint256 = 1
+    for i: uint256 in range(64):
+        rid: uint256 = first
+        if hi.round_id - first > step:         # hi.round_id > first here
+            rid = hi.round_id - step
+        lo = self._history_round(rid)
+        if lo.updated_at < t:
+            found = True
+            break
+        assert rid != first, "oracle: round history unavailable"   # the phase's first round is at or after t
+        hi = lo
+        step = unsafe_mul(step, 2)             # at most 2^64: i < 64
+    assert found, "oracle: round history unavailable"    # unreachable: the loop reaches `first` (see above)
+    # bisect: lo.updatedAt < t <= hi.updatedAt, lo.round_id < hi.round_id, the gap at most 2^63
+    for i: uint256 in range(64):
+        if hi.round_id - lo.round_id == 1:
+            break
+        mid: FeedRound = self._history_round(unsafe_add(lo.round_id, hi.round_id) // 2)   # ids < 2^80
+        if mid.updated_at < t:
+            lo = mid
+        else:
+            hi = mid
+    return hi, lo
 
 
 @internal
 @view
-def _settlement_checks(r: FeedRound, p: FeedRound, t: uint256) -> (uint256, uint256, uint256):
+def _settlement_checks(r: FeedRound, p: FeedRound, t: uint256, checked: bool) -> (uint256, uint256, uint256):
     assert r.answered_in_round >= r.round_id, "oracle: incomplete round"
     assert r.updated_at <= block.timestamp, "oracle: timestamp in the future"
-    # r.updated_at >= t: the walk only moves to rounds stamped at or after t
-    assert r.updated_at - t <= staticcall registry.oracle_heartbeat(), "oracle: stale price"
     status: uint256 = 0
     price: uint256 = 0
+    if checked:
+        # r.updated_at >= t: the search only returns rounds stamped at or after t
+        assert r.updated_at - t <= staticcall registry.oracle_heartbeat(), "oracle: stale price"
     status, price = self._scale(r.answer)
     if status != STATUS_OK:
         raise self._reason(status)
-    before: uint256 = 0
-    status, before = self._scale(p.answer)
-    assert status == STATUS_OK, "oracle: round history unavailable"
-    assert self._within(price, before, staticcall registry.oracle_max_deviation()), "oracle: price jump too large"
+    if checked:
+        before: uint256 = 0
+        status, before = self._scale(p.answer)
+        assert status == STATUS_OK, "oracle: round history unavailable"
+        assert self._within(price, before, staticcall registry.oracle_max_deviation()), "oracle: price jump too large"
     return price, r.updated_at, r.round_id

@@ -129,29 +129,32 @@ def update(state: OracleState, rnd: Round | None, decimals_now: int | None, deci
 # ---------------------------------------------------------------------------------------------------------
 # Settlement round: the feed's first round stamped at or after a time t, proven from the feed's history.
 #
-# Rule (Opyn-style round proof, adapted): with L the latest round, the settlement round R is the round whose
-# predecessor is the most recent round stamped before t, provided every round from R to L is stamped at or
-# after t.  The contract finds it by reading back from L one round at a time with getRoundData, at most
-# MAX_ROUND_WALK reads; a read that fails (no such round, wrong id, updatedAt 0) means the history is
-# unavailable.  R must then be complete, not in the future, stamped within one heartbeat after t, with a
-# positive in-range answer; its predecessor P must have a positive in-range answer, and R must lie within
-# max_deviation of P (a jump between two consecutive rounds across the expiry is refused).
-
-MAX_ROUND_WALK = 48
+# Rule (Opyn-style round proof, adapted): rounds are numbered as Chainlink's proxy numbers them, phase << 64
+# | the aggregator's round id (counted from 1 in each phase), and stamped in id order within a phase.  The
+# settlement round R for t is the first round of the latest round's phase stamped at or after t; its proof
+# is the round before it, P = R - 1, stamped before t.  No bound on how many rounds followed R.  R must be
+# complete, not in the future, stamped within one heartbeat after t, with a positive in-range answer; P must
+# have a positive in-range answer, and R must lie within max_deviation of P (a jump between two consecutive
+# rounds across the expiry is refused).  Unchecked (the late guardian path) drops the heartbeat and jump
+# rules and P's answer, and keeps the rest.
+#
+# A round that getRoundData does not return (no such id, another id, updatedAt 0) is unreadable.  When R is
+# the phase's first round, or P is unreadable, the history is unavailable.  With unreadable rounds elsewhere
+# in the phase the contract may also answer "history unavailable" (it reads only some of them) but never a
+# different round: its proof is local.
 
 NO_ROUND_SINCE = "oracle: no round since t"
 HISTORY_UNAVAILABLE = "oracle: round history unavailable"
-OUT_OF_REACH = "oracle: settlement round out of reach"
 
 
 def settlement_round(history: dict[int, Round], latest: Round | None, t: int, now: int, limits: Limits,
-                     decimals: int, walk_limit: int = MAX_ROUND_WALK,
-                     decimals_now: int | None = -1) -> tuple[str | None, int, int, int]:
+                     decimals: int, decimals_now: int | None = -1,
+                     checked: bool = True) -> tuple[str | None, int, int, int]:
     """(revert reason or None, WAD price, updatedAt, round id) of the settlement round for time `t`.
 
     history: round id -> Round as getRoundData answers it (ids absent revert); latest: latestRoundData()
     (None = the call failed); decimals: at deployment; decimals_now: decimals() now (None = the call failed,
-    -1 = unchanged)."""
+    -1 = unchanged); checked: False for settlement_round_unchecked."""
     if latest is None or not (0 <= latest.round_id < 2**80 and 0 <= latest.answered_in_round < 2**80):
         return REASONS[FEED_CALL_FAILED], 0, 0, 0
     if decimals_now is None:
@@ -163,33 +166,29 @@ def settlement_round(history: dict[int, Round], latest: Round | None, t: int, no
 
     def readable(i: int) -> bool:
         r = history.get(i)
-        return (i >= 0 and r is not None and r.round_id == i and r.updated_at != 0
+        return (r is not None and r.round_id == i and r.updated_at != 0
                 and 0 <= r.answered_in_round < 2**80)
 
-    # the rounds strictly between the predecessor and L, newest first, as the chain of ids L-1, L-2, ...
-    ids_back = [latest.round_id - k for k in range(1, walk_limit + 1)]
-    # the first id going back that is not a readable round stamped at or after t stops the search
-    stop = next((k for k, i in enumerate(ids_back) if not (readable(i) and history[i].updated_at >= t)), None)
-    if stop is None:
-        return OUT_OF_REACH, 0, 0, 0
-    p_id = ids_back[stop]
-    if not readable(p_id):
+    phase_first = (latest.round_id // 2**64) * 2**64 + 1
+    rounds = {i: r for i, r in history.items() if phase_first <= i <= latest.round_id and readable(i)}
+    rounds[latest.round_id] = latest
+    r_id = min(i for i, r in rounds.items() if r.updated_at >= t)
+    if r_id == phase_first or (r_id - 1) not in rounds:
         return HISTORY_UNAVAILABLE, 0, 0, 0
-    r = latest if stop == 0 else history[ids_back[stop - 1]]
-    p = history[p_id]
+    r, p = rounds[r_id], rounds[r_id - 1]
     if r.answered_in_round < r.round_id:
         return REASONS[INCOMPLETE_ROUND], 0, 0, 0
     if r.updated_at > now:
         return REASONS[FUTURE_TIMESTAMP], 0, 0, 0
-    if r.updated_at - t > limits.heartbeat:
+    if checked and r.updated_at - t > limits.heartbeat:
         return REASONS[STALE], 0, 0, 0
-    for rnd, bad in ((r, None), (p, HISTORY_UNAVAILABLE)):
+    for rnd, bad in ((r, None), (p, HISTORY_UNAVAILABLE)) if checked else ((r, None),):
         if rnd.answer <= 0:
             return bad or REASONS[NON_POSITIVE], 0, 0, 0
         wad = scale_to_wad(rnd.answer, decimals)
         if wad == 0 or wad > MAX_PRICE:
             return bad or REASONS[OUT_OF_RANGE], 0, 0, 0
-    price, before = scale_to_wad(r.answer, decimals), scale_to_wad(p.answer, decimals)
-    if not within(price, before, limits.max_deviation):
+    price = scale_to_wad(r.answer, decimals)
+    if checked and not within(price, scale_to_wad(p.answer, decimals), limits.max_deviation):
         return REASONS[JUMP], 0, 0, 0
     return None, price, r.updated_at, r.round_id

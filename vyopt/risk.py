@@ -289,8 +289,17 @@ def gas_report(out_dir: str | Path | None = None) -> dict:
     rows["oracle update (accept), cold"] = gas_of(oracle, oracle.update)
     rows["oracle update (same round), cold"] = gas_of(oracle, oracle.update)
     rows["oracle price_for_risk_increase, cold"] = gas_of(oracle, oracle.price_for_risk_increase)
-    t_settle = boa.env.evm.patch.timestamp - 5            # the last round is the first stamped at or after it
+    boa.env.time_travel(seconds=10)
+    feed.set_answer(40_200 * 10**8)
+    t_settle = boa.env.evm.patch.timestamp - 5            # this round is the first stamped at or after it
     rows["oracle settlement_round, 1 round since t, cold"] = gas_of(oracle, oracle.settlement_round, t_settle)
+    since = 1
+    for k in (48, 1000):                                  # more rounds since t: the reads grow with log2(k)
+        for _ in range(k - since):
+            boa.env.time_travel(seconds=1)
+            feed.set_answer(40_200 * 10**8)
+        since = k
+        rows[f"oracle settlement_round, {k} rounds since t, cold"] = gas_of(oracle, oracle.settlement_round, t_settle)
 
     report = {"tool": "titanoboa 0.2.8 (py-evm, cancun), Vyper 0.4.3",
               "unit": "execution gas (no 21000 intrinsic, no calldata)", "gas": rows}

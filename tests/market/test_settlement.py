@@ -1,7 +1,8 @@
 """settle_expiry / settle_account: the settlement price is the feed's first round stamped at or after expiry,
-proven from the round before it (PriceOracle.settlement_round), recorded by anyone within the window while the
-oracle's current price passes its checks; later only by the guardian or admin, who falls back to the price
-accepted now when no round can be proven; payoffs exactly intrinsic value rounded for the protocol."""
+proven from the round before it (PriceOracle.settlement_round), recorded by anyone within the window; later
+only by the guardian or admin, who record the same round without its heartbeat and jump checks, and fall back
+to the price accepted now only when the feed's history proves no round; payoffs exactly intrinsic value
+rounded for the protocol."""
 import boa
 
 from reference import market as ref
@@ -69,7 +70,9 @@ def test_settle_expiry__after_window__guardian_only(env):
         env.m.settle_expiry(e, sender=env.a.keeper)
     env.m.settle_expiry(e, sender=env.p.guardian)
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
-    assert ev.late and ev.fallback and ev.round_id == 0     # the first round came more than a heartbeat late
+    # the first round came more than a heartbeat late: recorded without that check, flagged
+    assert ev.late and ev.unchecked and not ev.fallback and ev.round_id == env.p.feed.round_id()
+    assert ev.price_time == e + 3601
 
 
 def test_settle_expiry__later_rounds__do_not_change_the_recorded_price(env):
@@ -82,10 +85,11 @@ def test_settle_expiry__later_rounds__do_not_change_the_recorded_price(env):
     assert ev.price_time == e + 30
 
 
-def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guardian_falls_back(env):
+def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guardian_records_it_unchecked(env):
     """The round before expiry printed 60,000 (rejected by the oracle); the first round after it, 40,100, is
     not within the max deviation of its predecessor: nobody can prove it in the window.  After the window the
-    guardian records the price the oracle accepts then, flagged late."""
+    guardian records that same round, 40,100, without the jump check (flagged unchecked), not the price the
+    oracle accepts when the guardian calls (40,300)."""
     e = env.p.registry.expiries()[0]
     boa.env.time_travel(seconds=e - now() - 60)
     env.p.feed.set_answer(40_000 * 10**8)
@@ -93,15 +97,51 @@ def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guard
     boa.env.time_travel(seconds=30)
     env.p.feed.set_answer(60_000 * 10**8)
     e = _to_expiry(env, after=60, price=40_100)
+    r = env.p.feed.round_id()
     with boa.reverts("oracle: price jump too large"):
         env.m.settle_expiry(e, sender=env.a.keeper)
     boa.env.time_travel(seconds=3_600)
     env.p.feed.set_answer(40_300 * 10**8)
     with boa.reverts("market: settlement window closed"):
         env.m.settle_expiry(e, sender=env.a.keeper)
-    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_300 * WAD
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_100 * WAD
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
-    assert ev.late and ev.fallback and ev.price_time == now()
+    assert ev.late and ev.unchecked and not ev.fallback and ev.price_time == e + 60 and ev.round_id == r
+
+
+def test_settle_expiry__crash_across_expiry__guardian_records_the_crash_round_not_a_later_price(env):
+    """A real crash: -30% between the round before expiry and the first after it, then the feed recovers.
+    In the window the jump is refused; the guardian's late record is the crash round whenever it calls."""
+    e = _to_expiry(env, after=60, price=28_000)
+    r = env.p.feed.round_id()
+    with boa.reverts("oracle: price jump too large"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    for px in (29_000, 30_500, 32_000, 33_500):               # a recovery, every round accepted in steps
+        boa.env.time_travel(seconds=3_000)
+        env.p.feed.set_answer(px * 10**8)
+    boa.env.time_travel(seconds=20 * 3_600)
+    env.p.feed.set_answer(33_500 * 10**8)
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 28_000 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.unchecked and not ev.fallback and ev.round_id == r
+
+
+def test_settle_expiry__phase_change_right_after_expiry__guardian_falls_back_to_the_accepted_price(env):
+    """The proxy moved to a new aggregator phase whose first round is after expiry: no round can be proven
+    (its predecessor is in the old phase).  In the window this is refused; the guardian falls back to the
+    price the oracle accepts at the call, flagged fallback with round id 0."""
+    e = _to_expiry(env, after=0)
+    boa.env.time_travel(seconds=60)
+    t = now()
+    env.p.feed.set_round_data((2 << 64) | 1, 40_200 * 10**8, t, t, (2 << 64) | 1)
+    with boa.reverts("oracle: round history unavailable"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    boa.env.time_travel(seconds=3_600)
+    t = now()
+    env.p.feed.set_round_data((2 << 64) | 2, 40_400 * 10**8, t, t, (2 << 64) | 2)
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_400 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.late and ev.fallback and not ev.unchecked and ev.round_id == 0 and ev.price_time == t
 
 
 def test_settle_expiry__late_with_a_provable_round__guardian_records_the_proven_round(env):
@@ -131,13 +171,17 @@ def test_settle_expiry__jumped_current_price__does_not_block_a_proven_round(env)
     assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_100 * WAD
 
 
-def test_settle_expiry__more_rounds_since_expiry_than_the_walk_reaches__refused(env):
-    e = _to_expiry(env, after=1, price=40_000)
-    for _ in range(48):
+def test_settle_expiry__hundreds_of_rounds_since_expiry__settles_at_the_first(env):
+    """200 rounds after the first one past expiry: the search has no reach limit (it gallops back then
+    bisects), so anyone in the window records the first."""
+    e = _to_expiry(env, after=1, price=40_050)
+    r = env.p.feed.round_id()
+    for k in range(200):
         boa.env.time_travel(seconds=10)
-        env.p.feed.set_answer(40_000 * 10**8)
-    with boa.reverts("oracle: settlement round out of reach"):
-        env.m.settle_expiry(e, sender=env.a.keeper)
+        env.p.feed.set_answer((40_000 + k) * 10**8)
+    assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_050 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.round_id == r and not ev.late and not ev.unchecked and not ev.fallback
 
 
 def test_settle_account__pays_exactly_intrinsic_rounded_for_the_protocol(env):

@@ -69,7 +69,7 @@ OK_REASONS = {
     "market: pool cash insufficient", "market: withdrawal too small", "market: account not liquidatable",
     "market: liquidation must reduce margin", "market: no position in series", "market: deposit too small",
     "oracle: stale price", "oracle: price jump too large", "market: premium above limit",
-    "market: premium below limit", "oracle: settlement round out of reach",
+    "market: premium below limit",
 }
 STATS = {"steps": 0, "examples": 0, "trades": 0, "liquidations": 0, "bad_debts": 0, "settlements": 0}
 
@@ -178,13 +178,13 @@ class MarketMachine(RuleBasedStateMachine):
         r = self.p.engine.evaluate(spot, legs, 2**256 - 1, [0, 0], 0)
         return m.collateral(account) + r.value[0], r.maintenance[0]
 
-    def settlement_rule(self, expiry):
+    def settlement_rule(self, expiry, checked=True):
         """reference.oracle.settlement_round on the mock feed's whole history: (reason or None, price, ...)."""
         feed, reg = self.p.feed, self.p.registry
         history = {i: oref.Round(*feed.getRoundData(i)) for i in range(1, feed.round_id() + 1)}
         latest = oref.Round(*feed.latestRoundData())
         limits = oref.Limits(reg.oracle_heartbeat(), reg.oracle_max_deviation(), reg.oracle_jump_cooldown())
-        return oref.settlement_round(history, latest, expiry, _now(), limits, feed.decimals())
+        return oref.settlement_round(history, latest, expiry, _now(), limits, feed.decimals(), checked=checked)
 
     def logs(self, name):
         return [e for e in self.m.get_logs() if type(e).__name__ == name]
@@ -408,13 +408,27 @@ class MarketMachine(RuleBasedStateMachine):
             # in the window the price is the feed's first round at or after expiry, as the reference states it
             assert want[0] is None and price == want[1], (want, price)
         if not ok:
-            # the first round after expiry cannot be proven (a jump across expiry, too many rounds since):
-            # after the window the guardian records the proven round, or the price accepted then
+            # the first round after expiry fails a check (a jump across expiry, a late round)
             assert settler == self.p.guardian or want[0] is not None, want
             boa.env.time_travel(seconds=max(0, e + 3601 - _now()))
             self.p.feed.set_answer(self.p.oracle.last_price() // 10**10)
-            self.m.settle_expiry(e, sender=self.p.guardian)
-            price = self.m.settlement_price(e)
+        if not ok or settler == self.p.guardian:
+            # after the window the guardian records that same round, checked or not; the accepted price
+            # only when the history proves no round
+            want = self.settlement_rule(e)
+            unchecked = self.settlement_rule(e, checked=False)
+            if not ok:
+                self.m.settle_expiry(e, sender=self.p.guardian)
+                price = self.m.settlement_price(e)
+            (ev,) = self.logs("ExpirySettled")
+            if want[0] is None:
+                assert price == want[1] and not ev.unchecked and not ev.fallback, (want, price, ev)
+            elif unchecked[0] is None:
+                event("settle: late, unchecked round")
+                assert price == unchecked[1] and ev.unchecked and not ev.fallback, (unchecked, price, ev)
+            else:
+                event(f"settle: late fallback ({unchecked[0]})")
+                assert ev.fallback, (want, unchecked, ev)
         STATS["settlements"] += 1
         for n in ACCOUNTS:
             a = self.addr[n]

@@ -247,3 +247,23 @@ def test_monitor__loop__failed_update_reported_as_exit_3_and_the_loop_goes_on(bo
     assert code == ERROR_EXIT == 3 and len(calls) == 2 and isinstance(errors[0], ConnectionError)
     lines = [json.loads(x) for x in (tmp_path / "alerts.jsonl").read_text().splitlines()]
     assert lines[0]["kind"] == "error" and "node unreachable" in lines[0]["error"] and lines[-1]["kind"] == "update"
+
+
+@pytest.mark.parametrize("flags, code", [({"unchecked": False, "fallback": False}, None),
+                                         ({"unchecked": True, "fallback": False}, "events.settlement_unchecked"),
+                                         ({"unchecked": False, "fallback": True}, "events.settlement_unchecked")])
+def test_monitor_events__late_settlement_without_every_check__warning(monkeypatch, flags, code):
+    """ExpirySettled with unchecked or fallback (the guardian's late record of a round that failed a check, or
+    of the accepted price when no round was proven) is a warning a person reviews; a checked one is not."""
+    from vyopt.monitor import checks
+
+    ev = {"contract": "market", "event": "ExpirySettled", "block": 7, "log_index": 0,
+          "args": {"expiry": 1_700_000_000, "price": 40_100 * WAD, "price_time": 1_700_000_060, "late": True,
+                   "round_id": 0 if flags["fallback"] else 12, **flags}}
+    monkeypatch.setattr(ch, "recent_events", lambda d, a, b: [ev])
+    d = ch.Deployment(market=None, registry=None, oracle=None, feed=None, backend="ape")
+    alerts, _ = checks.events(d, 1, 9)
+    codes = [a["code"] for a in alerts if a["severity"] == "warning"]
+    assert codes == ([code] if code else []), alerts
+    if code:
+        assert "40,100.00" in alerts[0]["message"]

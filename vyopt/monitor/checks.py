@@ -285,6 +285,16 @@ def events(d: ch.Deployment, from_block: int, to_block: int) -> tuple[list, dict
             alerts.append(alert(sev, "events.bad_debt", f"bad debt of {a['account']}: {int(a['deficit']) / WAD:,.2f} "
                                 f"({int(a['from_insurance']) / WAD:,.2f} from insurance, {int(a['socialized']) / WAD:,.2f} "
                                 f"socialized) at block {e['block']}", block=e["block"], **a))
+        elif e["event"] == "ExpirySettled" and (a.get("unchecked") or a.get("fallback")):
+            # a late settlement by the guardian that did not pass every check: a person should compare the
+            # recorded price with the feed's history and the market's own record of that hour
+            how = ("no feed round could be proven; the oracle's accepted price at the call was recorded"
+                   if a.get("fallback") else
+                   f"feed round {int(a['round_id'])} was recorded without its heartbeat and jump checks")
+            alerts.append(alert("warning", "events.settlement_unchecked",
+                                f"expiry {int(a['expiry'])} settled late at {int(a['price']) / WAD:,.2f} "
+                                f"(stamped {int(a['price_time'])}): {how}; block {e['block']}",
+                                block=e["block"], **a))
         elif e["event"] == "Paused":
             alerts.append(alert("warning", "events.paused", f"registry paused at block {e['block']}", block=e["block"]))
     if evs:
