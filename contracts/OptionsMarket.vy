@@ -49,7 +49,8 @@
        fund covers it, the pool absorbs what is left (BadDebt event).
        Settlement: the price of the feed's first round stamped at or after expiry, proven from the round
        before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW; later only the
-       guardian or admin, who may record that round without its heartbeat and jump checks, and fall back
+       guardian or admin, who may record that round (or the next confirmed one) without its heartbeat and
+       jump checks, and fall back
        to the price the oracle accepts then only when no round can be proven (event flags late, unchecked,
        fallback).  Positions settle at intrinsic value when the account is next touched or by
        settle_account.
@@ -169,7 +170,7 @@ event ExpirySettled:
     price_time: uint256
     late: bool            # recorded after SETTLEMENT_WINDOW (guardian or admin)
     round_id: uint256     # the proven feed round (oracle.settlement_round); 0 with fallback
-    unchecked: bool       # late: the proven round failed the heartbeat or jump check (settlement_round_unchecked)
+    unchecked: bool       # late: recorded by settlement_round_unchecked (no heartbeat/jump check, confirmed instead)
     fallback: bool        # no round could be proven: the price the oracle accepted at the call
 
 event PositionSettled:
@@ -629,10 +630,13 @@ def settle_expiry(expiry: uint256) -> uint256:
             still settles).  Anyone within SETTLEMENT_WINDOW seconds after expiry; later only the registry's
             guardian or admin.  In the window a round that fails a check (history unavailable, stale, a jump
             from the round before) is refused with the oracle's reason.  After it the guardian or admin
-            records that same round without its heartbeat and jump checks (unchecked: a late or crashed
-            first round is still the feed's price for the expiry); only when the history proves no complete,
-            positive round since the expiry (a proxy phase change, a garbage round) the price the oracle
-            accepts now, which must pass every check and be stamped at or after the expiry (fallback).
+            records, without the heartbeat and jump checks, that round or the first after it confirmed by
+            its successor (oracle.settlement_round_unchecked: a late or crashed first round is still the
+            feed's price for the expiry, a one-round glitch is passed over), flagged unchecked; only when
+            the history proves no such round (a proxy phase change, glitches without end, no successor
+            yet) the price the oracle accepts now, which must pass every check and be stamped at or after
+            the expiry (fallback).  A proof call starved of gas (empty revert data) never opens the
+            fallback: "market: settlement proof failed".
             ExpirySettled logs late, the proven round id, unchecked and fallback.
     @param expiry unix seconds of an expiry with listed series, <= now
     @return settlement price, WAD
@@ -653,8 +657,8 @@ def settle_expiry(expiry: uint256) -> uint256:
     if not (done and len(proof) == 96):
         if not late:
             raw_revert(proof)                  # the oracle's reason
-        # after the window: the same round without its heartbeat and jump checks (a late or far-moved
-        # first round after expiry is still the feed's price, fixed by the expiry, not by the caller)
+        # after the window: the same round, or the first after it confirmed by its successor, without the
+        # heartbeat and jump checks (the feed's price, fixed by the expiry and the history, not by the caller)
         done, proof = raw_call(oracle.address, abi_encode(expiry, method_id=method_id("settlement_round_unchecked(uint256)")), max_outsize=160, is_static_call=True, revert_on_failure=False)
         unchecked = True
     stamped: uint256 = 0
@@ -665,8 +669,8 @@ def settle_expiry(expiry: uint256) -> uint256:
         stamped = extract32(proof, 32, output_type=uint256)
         round_id = extract32(proof, 64, output_type=uint256)
     else:
-        # late, and no round since expiry can be proven from the feed's history (a proxy phase change
-        # right after expiry, an incomplete or garbage first round): the price the oracle accepts now.
+        # late, and no round since expiry can be proven and confirmed from the feed's history (a proxy
+        # phase change right after expiry, glitches without end): the price the oracle accepts now.
         # The oracle reverts with a reason; empty revert data is a call starved of gas, which must not
         # open this path.
         assert len(proof) != 0, "market: settlement proof failed"

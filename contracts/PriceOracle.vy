@@ -10,7 +10,8 @@
      peek() -> (uint256, bool, uint256) view                 what update() would return now, and the status
      price_for_risk_increase() -> uint256  view              the price, or a revert naming the failed check
      settlement_round(t) -> (uint256, uint256, uint256)  view  the feed's first round stamped at or after t
-     settlement_round_unchecked(t) -> (uint256, uint256, uint256)  view  the same round, integrity checks only
+     settlement_round_unchecked(t) -> (uint256, uint256, uint256)  view  the same round, or the first after it
+                                        confirmed by its successor (the guardian's late settlement)
      last_price(), last_updated_at(), last_round_id(), candidate_price(), candidate_since()   views
      feed(), registry(), feed_decimals()                     immutables
 
@@ -55,6 +56,10 @@ WAD: constant(uint256) = 10**18
 MAX_DECIMALS: constant(uint256) = 36
 MAX_PRICE: constant(uint256) = 10**36
 FEED_CALL_GAS: constant(uint256) = 200_000
+# a feed call is made only with gas for its full FEED_CALL_GAS (the 63/64 rule: FEED_CALL_GAS * 64 / 63, and
+# the call's own cost), so that a caller who starves this contract of gas cannot pass for a failing feed
+FEED_CALL_MIN_GAS: constant(uint256) = FEED_CALL_GAS * 64 // 63 + 10_000
+SETTLEMENT_CONFIRM_ROUNDS: constant(uint256) = 4     # candidates settlement_round_unchecked tries from R
 ROUND_ID_LIMIT: constant(uint256) = 2**80
 
 STATUS_OK: constant(uint256) = 0
@@ -139,11 +144,13 @@ def _feed_round(latest: bool, round_id: uint256) -> (bool, FeedRound):
     r: FeedRound = empty(FeedRound)
     ok: bool = False
     data: Bytes[160] = b""
+    if msg.gas < FEED_CALL_MIN_GAS:
+        raw_revert(b"")                        # starved by the caller: no verdict on the feed
     if latest:
         ok, data = raw_call(feed, method_id("latestRoundData()"), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
     else:
         # round_id < 2^80 here: settlement searches read ids between a phase's first round and a round id the
-        # feed returned that passed the check below
+        # feed returned that passed the check below, or one more than such an id, checked < 2^80
         ok, data = raw_call(feed, abi_encode(convert(round_id, uint80), method_id=method_id("getRoundData(uint80)")), max_outsize=160, gas=FEED_CALL_GAS, is_static_call=True, revert_on_failure=False)
     if not ok or len(data) < 160:
         return False, r
@@ -380,18 +387,40 @@ def settlement_round(t: uint256) -> (uint256, uint256, uint256):
 @external
 def settlement_round_unchecked(t: uint256) -> (uint256, uint256, uint256):
     """
-    @notice The same round as settlement_round(t), found and proven the same way, with only the integrity
-            checks of R: complete, not in the future, answer positive and in range.  Its heartbeat (R stamped
-            within a heartbeat of t) and jump (R within max_deviation of P) checks are not made.  For the
-            market's late settlement by the guardian, when the feed's first round after an expiry came late
-            or moved far (a real crash): the price is still the feed's, fixed by t, not by the caller.
+    @notice For the market's late settlement by the guardian, when the feed's first round after an expiry
+            came late or moved far (a real crash) and settlement_round(t) refuses it.  The first round R is
+            found and proven as there; its heartbeat and jump-from-P checks are replaced by confirmation:
+            starting at R, the first of at most SETTLEMENT_CONFIRM_ROUNDS (4) consecutive rounds C that is
+            complete, not in the future, with a valid answer, and whose next round C + 1 has a valid answer
+            within max_deviation of C's ("a genuine move persists, a glitch does not").  A one-round glitch
+            after the expiry is thus passed over for the round after it.  The price is still the feed's,
+            fixed by t and the feed's history, not by the caller or the time of the call.
+            Reverts: as settlement_round up to the proof of R; "oracle: settlement round not confirmed"
+            when no candidate is confirmed (a successor missing, e.g. C is the latest round, or every
+            candidate is followed by a jump or is invalid).
     @param t unix seconds (an expiry)
-    @return (price WAD of R, updatedAt of R in unix seconds, round id of R)
+    @return (price WAD of C, updatedAt of C in unix seconds, round id of C)
     """
     r: FeedRound = empty(FeedRound)
     p: FeedRound = empty(FeedRound)
     r, p = self._find_settlement_round(t)
-    return self._settlement_checks(r, p, t, False)
+    max_dev: uint256 = staticcall registry.oracle_max_deviation()
+    for i: uint256 in range(SETTLEMENT_CONFIRM_ROUNDS):
+        ok: bool = False
+        nxt: FeedRound = empty(FeedRound)
+        assert r.round_id + 1 < ROUND_ID_LIMIT, "oracle: settlement round not confirmed"
+        ok, nxt = self._feed_round(False, r.round_id + 1)
+        assert ok and nxt.round_id == r.round_id + 1 and nxt.updated_at != 0, "oracle: settlement round not confirmed"
+        status: uint256 = 0
+        price: uint256 = 0
+        after: uint256 = 0
+        status, price = self._scale(r.answer)
+        valid: bool = status == STATUS_OK and r.answered_in_round >= r.round_id and r.updated_at <= block.timestamp
+        status, after = self._scale(nxt.answer)
+        if valid and status == STATUS_OK and self._within(after, price, max_dev):
+            return price, r.updated_at, r.round_id
+        r = nxt
+    raise "oracle: settlement round not confirmed"
 
 
 @internal

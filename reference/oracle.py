@@ -135,8 +135,10 @@ def update(state: OracleState, rnd: Round | None, decimals_now: int | None, deci
 # is the round before it, P = R - 1, stamped before t.  No bound on how many rounds followed R.  R must be
 # complete, not in the future, stamped within one heartbeat after t, with a positive in-range answer; P must
 # have a positive in-range answer, and R must lie within max_deviation of P (a jump between two consecutive
-# rounds across the expiry is refused).  Unchecked (the late guardian path) drops the heartbeat and jump
-# rules and P's answer, and keeps the rest.
+# rounds across the expiry is refused).  Unchecked (the late guardian path): no heartbeat or jump-from-P
+# rule; instead the settlement round is the first of R, R + 1, ... (at most CONFIRM_ROUNDS candidates) that
+# is complete, not in the future, valid, and confirmed by its successor: the next round exists, is valid and
+# lies within max_deviation of it (a genuine move persists, a one-round glitch does not).
 #
 # A round that getRoundData does not return (no such id, another id, updatedAt 0) is unreadable.  When R is
 # the phase's first round, or P is unreadable, the history is unavailable.  With unreadable rounds elsewhere
@@ -145,6 +147,8 @@ def update(state: OracleState, rnd: Round | None, decimals_now: int | None, deci
 
 NO_ROUND_SINCE = "oracle: no round since t"
 HISTORY_UNAVAILABLE = "oracle: round history unavailable"
+NOT_CONFIRMED = "oracle: settlement round not confirmed"
+CONFIRM_ROUNDS = 4
 
 
 def settlement_round(history: dict[int, Round], latest: Round | None, t: int, now: int, limits: Limits,
@@ -176,19 +180,45 @@ def settlement_round(history: dict[int, Round], latest: Round | None, t: int, no
     if r_id == phase_first or (r_id - 1) not in rounds:
         return HISTORY_UNAVAILABLE, 0, 0, 0
     r, p = rounds[r_id], rounds[r_id - 1]
+    if not checked:
+        return _confirmed_round(history, r, now, limits, decimals)
     if r.answered_in_round < r.round_id:
         return REASONS[INCOMPLETE_ROUND], 0, 0, 0
     if r.updated_at > now:
         return REASONS[FUTURE_TIMESTAMP], 0, 0, 0
-    if checked and r.updated_at - t > limits.heartbeat:
+    if r.updated_at - t > limits.heartbeat:
         return REASONS[STALE], 0, 0, 0
-    for rnd, bad in ((r, None), (p, HISTORY_UNAVAILABLE)) if checked else ((r, None),):
+    for rnd, bad in ((r, None), (p, HISTORY_UNAVAILABLE)):
         if rnd.answer <= 0:
             return bad or REASONS[NON_POSITIVE], 0, 0, 0
         wad = scale_to_wad(rnd.answer, decimals)
         if wad == 0 or wad > MAX_PRICE:
             return bad or REASONS[OUT_OF_RANGE], 0, 0, 0
     price = scale_to_wad(r.answer, decimals)
-    if checked and not within(price, scale_to_wad(p.answer, decimals), limits.max_deviation):
+    if not within(price, scale_to_wad(p.answer, decimals), limits.max_deviation):
         return REASONS[JUMP], 0, 0, 0
     return None, price, r.updated_at, r.round_id
+
+
+def _valid_wad(answer: int, decimals: int) -> int | None:
+    if answer <= 0:
+        return None
+    wad = scale_to_wad(answer, decimals)
+    return wad if 0 < wad <= MAX_PRICE else None
+
+
+def _confirmed_round(history: dict[int, Round], r: Round, now: int, limits: Limits,
+                     decimals: int) -> tuple[str | None, int, int, int]:
+    """The unchecked rule: from R, the first of CONFIRM_ROUNDS consecutive rounds C that is complete, not in the
+    future, valid, and confirmed by the next round (valid and within max_deviation of C)."""
+    c = r
+    for _ in range(CONFIRM_ROUNDS):
+        n = history.get(c.round_id + 1)
+        if n is None or n.round_id != c.round_id + 1 or n.updated_at == 0 or c.round_id + 1 >= 2**80:
+            return NOT_CONFIRMED, 0, 0, 0
+        price, after = _valid_wad(c.answer, decimals), _valid_wad(n.answer, decimals)
+        if (price is not None and after is not None and c.answered_in_round >= c.round_id
+                and c.updated_at <= now and within(after, price, limits.max_deviation)):
+            return None, price, c.updated_at, c.round_id
+        c = n
+    return NOT_CONFIRMED, 0, 0, 0

@@ -10,7 +10,8 @@ from vyopt.audit import registry
 from vyopt.audit.anvil import Anvil
 from vyopt.audit.backends import RpcBackend
 from vyopt.audit.mutants import MUTANTS, broken_build
-from vyopt.audit.properties._protocol import FEED, TOKEN, artifact, deploy_build, populate, protocol_build
+from vyopt.audit.properties._protocol import (FEED, TOKEN, artifact, deploy_build, feed_history, populate,
+                                               protocol_build)
 from vyopt.audit.registry import Context
 from vyopt.audit.runner import summary
 from vyopt.audit.suite import AuditSession, Setup
@@ -95,21 +96,25 @@ def real_engine(session):
     return Context(backend=t.backend, contracts=dict(t.contracts))
 
 
-@pytest.mark.parametrize("mutant", ["margin-scenario-dropped", "margin-rounded-down"])
-def test_broken_margin_engine__boa_and_node__caught_and_its_example_holds_on_the_real_engine(real_engine, mutant, tmp_path):
-    """The protocol with the broken engine deployed on a node of its own; boa audits it forked from that node (a
-    deployment in py-evm would cost ~7M gas of interpretation for the registry alone), the node read-only."""
-    build = protocol_build({"MarginEngine": broken_build(mutant)["MarginEngine"]})
+@pytest.mark.parametrize("mutant", ["margin-scenario-dropped", "margin-rounded-down", "settlement-stamp-at-t-before"])
+def test_broken_build__every_backend__caught_and_its_example_holds_on_the_real_contracts(real_engine, mutant, tmp_path):
+    """The protocol with a broken margin engine or oracle deployed on a node of its own (with the populated
+    deployment's feed history); boa audits it forked from that node (a deployment in py-evm would cost ~7M gas
+    of interpretation for the registry alone), the node read-only, and the fork back-end on a second anvil
+    forked from it."""
+    (name,) = MUTANTS[mutant].deployables
+    build = protocol_build({name: broken_build(mutant)[name]})
     (pid,) = MUTANTS[mutant].caught_by
     prop = registry.get(pid)
     with Anvil() as node:
         w = RpcBackend(node.url, kind="node", read_only=False)
         try:
             addresses = deploy_build(w, build)
+            feed_history(w, {FEED: w.at(artifact(FEED), addresses[FEED])})
             block = w.head()["number"]
         finally:
             w.close()
-        for backend in ("boa", "node"):
+        for backend in ("boa", "node", "fork"):
             s = AuditSession(Setup(node_url=node.url, deployment=addresses, block=block, build=build,
                                    label=f"mutant {mutant}"), database=None, reproducer_dir=tmp_path / backend)
             try:
@@ -117,9 +122,9 @@ def test_broken_margin_engine__boa_and_node__caught_and_its_example_holds_on_the
             finally:
                 s.close()
             assert record["status"] == "failed", summary(record)
-            assert record["target"]["contracts"]["MarginEngine"]["runtime_sha256"] != artifact("MarginEngine").runtime_sha256
+            assert record["target"]["contracts"][name]["runtime_sha256"] != artifact(name).runtime_sha256
             assert "AssertionError" in record["failure"]["message"] and record["reproducer"]
-            # the failing portfolio holds on the real engine: the failure is the injected bug
+            # the failing example holds on the real contracts: the failure is the injected bug
             prop.check(real_engine, record["failure"]["example"])
 
 

@@ -66,12 +66,15 @@ def test_settle_expiry__jump_from_the_round_before_expiry__refused_with_oracle_r
 
 def test_settle_expiry__after_window__guardian_only(env):
     e = _to_expiry(env, after=3601)
+    r = env.p.feed.round_id()
+    boa.env.time_travel(seconds=60)
+    env.p.feed.set_answer(env.p.feed.answer())              # its successor confirms it
     with boa.reverts("market: settlement window closed"):
         env.m.settle_expiry(e, sender=env.a.keeper)
     env.m.settle_expiry(e, sender=env.p.guardian)
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
-    # the first round came more than a heartbeat late: recorded without that check, flagged
-    assert ev.late and ev.unchecked and not ev.fallback and ev.round_id == env.p.feed.round_id()
+    # the first round came more than a heartbeat late: recorded without that check once confirmed, flagged
+    assert ev.late and ev.unchecked and not ev.fallback and ev.round_id == r
     assert ev.price_time == e + 3601
 
 
@@ -124,6 +127,45 @@ def test_settle_expiry__crash_across_expiry__guardian_records_the_crash_round_no
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 28_000 * WAD
     (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
     assert ev.unchecked and not ev.fallback and ev.round_id == r
+
+
+def test_settle_expiry__one_round_glitch_after_expiry__guardian_records_the_round_that_persisted(env):
+    """Found by the review of the F13 fix: the first round after expiry prints 4,000, every later one ~40,000.
+    In the window the jump is refused; late, the glitch is passed over (its successor does not confirm it) and
+    the next round, confirmed by the one after it, is recorded."""
+    e = _to_expiry(env, after=60, price=4_000)
+    with boa.reverts("oracle: price jump too large"):
+        env.m.settle_expiry(e, sender=env.a.keeper)
+    boa.env.time_travel(seconds=60)
+    env.p.feed.set_answer(40_000 * 10**8)
+    r = env.p.feed.round_id()
+    for _ in range(3):
+        boa.env.time_travel(seconds=1_800)
+        env.p.feed.set_answer(40_100 * 10**8)
+    assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_000 * WAD
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    assert ev.unchecked and not ev.fallback and ev.round_id == r and ev.price_time == e + 120
+
+
+def test_settle_expiry__guardian_gas_limit__never_changes_the_recorded_price(env):
+    """Found by the review of the F13 fix: a guardian who chooses the gas limit could starve the proof calls and
+    take the accepted-price fallback.  A starved oracle now reverts without a reason, which the market refuses
+    as a proof: every gas limit either reverts or records the same round with the same flags."""
+    e = _to_expiry(env, after=60, price=28_000)                # a crash round: unchecked late
+    boa.env.time_travel(seconds=60)
+    env.p.feed.set_answer(28_100 * 10**8)
+    boa.env.time_travel(seconds=3_600)
+    env.p.feed.set_answer(30_000 * 10**8)
+    seen = set()
+    for gas in range(150_000, 1_200_000, 23_456):
+        with boa.env.anchor():
+            try:
+                env.m.settle_expiry(e, sender=env.p.guardian, gas=gas)
+            except boa.BoaError:
+                continue
+            (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+            seen.add((ev.price, ev.round_id, ev.unchecked, ev.fallback))
+    assert seen == {(28_000 * WAD, env.p.feed.round_id() - 2, True, False)}, seen
 
 
 def test_settle_expiry__phase_change_right_after_expiry__guardian_falls_back_to_the_accepted_price(env):

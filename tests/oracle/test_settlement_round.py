@@ -161,12 +161,15 @@ def test_settlement_round__reverts_name_the_rule(clean, oracle, registry):
             oracle.settlement_round(t0 + 15)
 
 
-def test_settlement_round_unchecked__late_or_jumped_round__same_round_without_those_checks(clean, oracle, registry):
+def test_settlement_round_unchecked__late_or_crashed_round__recorded_once_its_successor_confirms_it(clean, oracle, registry):
     feed, t0 = clean, now()
     hb = registry.oracle_heartbeat()
     with boa.env.anchor():                                 # the first round after t came more than a heartbeat late
         r = _round(feed, BASE, t0 + 15 + hb + 1)
         boa.env.time_travel(seconds=hb + 100)
+        with boa.reverts("oracle: settlement round not confirmed"):   # no successor yet
+            oracle.settlement_round_unchecked(t0 + 15)
+        _round(feed, BASE + 10**8, t0 + 15 + hb + 50)
         assert oracle.settlement_round_unchecked(t0 + 15) == (40_000 * WAD, t0 + 15 + hb + 1, r)
     with boa.env.anchor():                                 # a crash across t: -40% between consecutive rounds
         _round(feed, BASE, t0 + 12)
@@ -176,16 +179,53 @@ def test_settlement_round_unchecked__late_or_jumped_round__same_round_without_th
         with boa.reverts("oracle: price jump too large"):
             oracle.settlement_round(t0 + 15)
         assert oracle.settlement_round_unchecked(t0 + 15) == (24_000 * WAD, t0 + 20, r)
-    with boa.env.anchor():                                 # integrity is still checked
+    with boa.env.anchor():                                 # an invalid first round: the next confirmed one
         _round(feed, -1, t0 + 20)
+        r = _round(feed, BASE, t0 + 22)
+        _round(feed, BASE, t0 + 24)
         boa.env.time_travel(seconds=30)
         with boa.reverts("oracle: non-positive answer"):
-            oracle.settlement_round_unchecked(t0 + 15)
+            oracle.settlement_round(t0 + 15)
+        assert oracle.settlement_round_unchecked(t0 + 15) == (40_000 * WAD, t0 + 22, r)
     with boa.env.anchor():
         _round(feed, BASE, t0 + 20, complete=False)
         boa.env.time_travel(seconds=30)
-        with boa.reverts("oracle: incomplete round"):
+        with boa.reverts("oracle: settlement round not confirmed"):
             oracle.settlement_round_unchecked(t0 + 15)
+
+
+def test_settlement_round_unchecked__one_round_glitch_after_t__passed_over_for_the_round_after_it(clean, oracle):
+    """Found by the review of the F13 fix: the first round after t prints 4,000, every later one ~40,000.  A
+    genuine move persists, a glitch does not: the glitch is not confirmed by its successor, the next round is."""
+    feed, t0 = clean, now()
+    _round(feed, 4_000 * 10**8, t0 + 20)
+    r = _round(feed, BASE, t0 + 40)
+    _round(feed, 40_100 * 10**8, t0 + 60)
+    boa.env.time_travel(seconds=100)
+    assert oracle.settlement_round_unchecked(t0 + 15) == (40_000 * WAD, t0 + 40, r)
+
+
+def test_settlement_round_unchecked__glitches_without_end__not_confirmed(clean, oracle):
+    """Every round after t jumps 20% from the one before: none of the 4 candidates is confirmed."""
+    feed, t0 = clean, now()
+    for k in range(6):
+        _round(feed, (40_000 if k % 2 else 48_000) * 10**8, t0 + 20 + k)
+    boa.env.time_travel(seconds=100)
+    with boa.reverts("oracle: settlement round not confirmed"):
+        oracle.settlement_round_unchecked(t0 + 15)
+
+
+def test_settlement_round__caller_starves_it_of_gas__reverts_without_a_reason(clean, oracle):
+    """A feed call is made only with gas for its whole 200k cap: a caller that starves the oracle gets an empty
+    revert, never a verdict on the feed ("history unavailable"), which the market's late fallback relies on."""
+    feed, t0 = clean, now()
+    _round(feed, BASE, t0 + 20)
+    boa.env.time_travel(seconds=30)
+    assert oracle.settlement_round(t0 + 15)[0] == 40_000 * WAD
+    for gas in (60_000, 150_000, 205_000):
+        with pytest.raises(boa.BoaError):
+            oracle.settlement_round(t0 + 15, gas=gas)
+        assert bytes(oracle._computation.output or b"") == b"", gas
 
 
 @pytest.mark.parametrize("after", [1, 2, 7, 8, 48, 49, 1_000])

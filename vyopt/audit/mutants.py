@@ -22,6 +22,11 @@ catalogue must be updated.
                              exactly by market.engine_rounds_for_the_protocol (its fractional-size example).
                              The margin engine's mutants are deployed with the rest of the protocol
                              (properties/_protocol.protocol_build / deploy_build).
+    settlement-stamp-at-t-before
+                             PriceOracle._find_settlement_round: the gallop's `updatedAt < t` becomes `<= t`, so
+                             when it lands on a round stamped exactly at t it proves the round after it (a
+                             later price for the expiry).  Caught by oracle.settlement_round_matches_reference
+                             (its example t = the stamp of the round before the latest).
 
 Why not "+1 on the final division" (the issue's example): the price's bar is 1e-14 * spot + 1 wei, where
 the 1 wei is the published truncation allowance, so a price one wei high is inside the specification almost
@@ -72,6 +77,11 @@ MUTANTS = {m.id: m for m in [
            old="    g.n = i\n", new="    g.n = i - 1\n",
            words="the margin engine drops the last scenario of the registry's grid",
            caught_by=("market.engine_matches_reference",), deployables=("MarginEngine",)),
+    Mutant("settlement-stamp-at-t-before", "PriceOracle.vy",
+           old="        if lo.updated_at < t:\n            found = True\n",
+           new="        if lo.updated_at <= t:\n            found = True\n",
+           words="the settlement search's gallop takes a round stamped exactly at t for one before t",
+           caught_by=("oracle.settlement_round_matches_reference",), deployables=("PriceOracle",)),
     Mutant("margin-rounded-down", "MarginEngine.vy",
            old="mm: uint256 = (convert(worst[i], uint256) + WAD - 1) // WAD + self._floor(acc, col, q[i])",
            new="mm: uint256 = convert(worst[i], uint256) // WAD + self._floor(acc, col, q[i])",

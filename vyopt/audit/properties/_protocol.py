@@ -14,9 +14,14 @@ it as a property module).
                                  actors and series on a writable back-end (open mint; the risk manager
                                  impersonated on a fork)
     ROLES                        which of backend.accounts(10) hold which role in deploy_build
+    feed_history(backend, contracts)
+                                 ~40 rounds of the mock feed (small moves, a round more than a heartbeat late, a
+                                 +12% jump and its return, back to 40,000), none accepted by the oracle until
+                                 the next update: the settlement property then has every case to prove
     populate(backend, contracts) -> dict
-                                 a small trading history on a writable back-end: 12 series, an LP, a buyer and
-                                 a writer (the read-only market properties then have series and accounts to read)
+                                 feed_history, then a small trading history on a writable back-end: 12 series,
+                                 an LP, a buyer and a writer (the read-only market properties then have series
+                                 and accounts to read)
     MarketReader(ctx)            on-chain state through the Contract handles, as the reference sees it:
                                  .state() -> reference.market.MarketState, .table, .positions(account),
                                  .accounts() (every account that ever held collateral, from the market's logs)
@@ -142,9 +147,28 @@ def list_series(backend, contracts: dict, strikes_rel=(0.9, 1.0, 1.1), n_expirie
     return ids
 
 
+# (seconds after the previous round, answer as a multiple of SPOT): small moves a minute apart, a round two
+# hours late (stale for a t just after the one before), a +12% jump and its return (beyond the 10% max
+# deviation), then back to SPOT.  Moves within the band never need the oracle to accept them.
+FEED_HISTORY = ([(60, 1 + 0.003 * ((-1) ** k) * (k % 4)) for k in range(30)] + [(7_200, 1.002)]
+                + [(60, 1.12), (60, 1.0)] + [(60 + k, 1 + 0.001 * k) for k in range(5)] + [(60, 1.0)])
+
+
+def feed_history(backend, contracts: dict) -> None:
+    """Write FEED_HISTORY to the mock feed (one round per block, its timestamp set by the clock moves)."""
+    feed, sender = contracts[FEED], backend.accounts(10)[ROLES["deployer"]]
+    for seconds, mult in FEED_HISTORY:
+        backend.time_travel(seconds - 1)          # the round's own block comes one second later
+        _ok(feed.transact("set_answer", int(round(SPOT * mult, 2) * 10**FEED_DECIMALS), sender=sender),
+            "feed round")
+
+
 def populate(backend, contracts: dict) -> dict:
-    """A small trading history: 12 series, an LP (2,000,000 tokens), a buyer (200,000) who buys calls and puts,
-    a writer (100,000) who writes a call and a put.  Returns the actors' addresses by role."""
+    """The mock feed's history (feed_history), then a small trading history: 12 series, an LP (2,000,000 tokens), a
+    buyer (200,000) who buys calls and puts, a writer (100,000) who writes a call and a put.  Returns the actors'
+    addresses by role."""
+    if FEED in contracts:                          # the mock feed (another feed's rounds are not ours to write)
+        feed_history(backend, contracts)
     acc = backend.accounts(10)
     lp, buyer, writer = acc[ACTORS[0]], acc[ACTORS[1]], acc[ACTORS[2]]
     ids = list_series(backend, contracts)
