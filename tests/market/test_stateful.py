@@ -418,9 +418,9 @@ class MarketMachine(RuleBasedStateMachine):
             want = self.settlement_rule(e)
             unchecked = self.settlement_rule(e, checked=False)
             if not ok:
-                self.m.settle_expiry(e, sender=self.p.guardian)
-                price = self.m.settlement_price(e)
-            (ev,) = self.logs("ExpirySettled")
+                price = self.m.settle_expiry(e, sender=self.p.guardian)
+            (ev,) = self.logs("ExpirySettled")         # the logs of the market's last call: read them first
+            assert price == self.m.settlement_price(e)
             if want[0] is None:
                 assert price == want[1] and not ev.unchecked and not ev.fallback, (want, price, ev)
             elif unchecked[0] is None:
