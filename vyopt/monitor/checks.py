@@ -290,7 +290,8 @@ def events(d: ch.Deployment, from_block: int, to_block: int) -> tuple[list, dict
             # recorded price with the feed's history and the market's own record of that hour
             how = ("no feed round could be proven; the oracle's accepted price at the call was recorded"
                    if a.get("fallback") else
-                   f"feed round {int(a['round_id'])} was recorded without its heartbeat and jump checks")
+                   f"feed round {int(a['round_id'])} was recorded without its heartbeat and jump checks "
+                   "(confirmed by its successor instead)")
             alerts.append(alert("warning", "events.settlement_unchecked",
                                 f"expiry {int(a['expiry'])} settled late at {int(a['price']) / WAD:,.2f} "
                                 f"(stamped {int(a['price_time'])}): {how}; block {e['block']}",

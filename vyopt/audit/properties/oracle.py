@@ -133,8 +133,9 @@ def _settlement_examples():
           "in WAD, stamp and id), or revert with the reference's reason, for t at, a second either side of, or a "
           "heartbeat before the stamp of one of the feed's last 32 rounds (read raw with getRoundData), or after the "
           "latest: the checked view also refuses a round stamped more than a heartbeat after t or beyond the "
-          "max deviation from the round before it; the unchecked one (the guardian's late settlement) only an "
-          "incomplete, future or invalid round.")
+          "max deviation from the round before it; the unchecked one (the guardian's late settlement) makes "
+          "neither check but takes that round, or the first of the next three, that is complete, valid and "
+          "confirmed by its successor (within the max deviation of it).")
 def settlement_round_matches_reference(ctx, ex):
     oracle, registry = ctx.contract(ORACLE), ctx.contract(REGISTRY)
     b = ctx.backend
