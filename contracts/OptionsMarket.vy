@@ -50,10 +50,9 @@
        Settlement: the price of the feed's first round stamped at or after expiry, proven from the round
        before it (oracle.settlement_round), recorded by anyone within SETTLEMENT_WINDOW; later only the
        guardian or admin, who may record that round (or the next confirmed one) without its heartbeat and
-       jump checks, and fall back
-       to the price the oracle accepts then only when no round can be proven (event flags late, unchecked,
-       fallback).  Positions settle at intrinsic value when the account is next touched or by
-       settle_account.
+       jump checks, and fall back to the price the oracle accepts then only when no round can be proven
+       (event flags late, unchecked, fallback).  Positions settle at intrinsic value when the account is
+       next touched or by settle_account.
        Series: at most MAX_POOL_SERIES (32) listed and not retired (active_series); a series retires when
        its expiry's settlement price is recorded and no account holds it (at settle_expiry, or when its last
        holder settles).  The pool holds only series some account holds, so its book (32 slots) never fills

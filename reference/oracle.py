@@ -77,6 +77,16 @@ def scale_to_wad(answer: int, decimals: int) -> int:
     return (Fraction(answer) / Fraction(10) ** decimals * WAD).__floor__()
 
 
+def answer_status(answer: int, decimals: int) -> tuple[int, int]:
+    """(status, WAD price) of a raw answer: NON_POSITIVE, OUT_OF_RANGE (0 once scaled, or above MAX_PRICE) or OK."""
+    if answer <= 0:
+        return NON_POSITIVE, 0
+    price = scale_to_wad(answer, decimals)
+    if price == 0 or price > MAX_PRICE:
+        return OUT_OF_RANGE, 0
+    return OK, price
+
+
 def within(p: int, ref: int, max_deviation: int) -> bool:
     """|p / ref - 1| <= max_deviation / 1e18, exactly."""
     return abs(Fraction(p, ref) - 1) <= Fraction(max_deviation, WAD)
@@ -91,11 +101,9 @@ def evaluate(state: OracleState, rnd: Round | None, decimals_now: int | None, de
         return FEED_CALL_FAILED, 0, False
     if decimals_now != decimals_at_deploy:
         return DECIMALS_CHANGED, 0, False
-    if rnd.answer <= 0:
-        return NON_POSITIVE, 0, False
-    price = scale_to_wad(rnd.answer, decimals_at_deploy)
-    if price == 0 or price > MAX_PRICE:
-        return OUT_OF_RANGE, 0, False
+    status, price = answer_status(rnd.answer, decimals_at_deploy)
+    if status != OK:
+        return status, 0, False
     if rnd.updated_at == 0 or rnd.answered_in_round < rnd.round_id:
         return INCOMPLETE_ROUND, price, False
     if rnd.updated_at > now:
@@ -151,6 +159,11 @@ NOT_CONFIRMED = "oracle: settlement round not confirmed"
 CONFIRM_ROUNDS = 4
 
 
+def phase_first(round_id: int) -> int:
+    """The first round id of `round_id`'s proxy phase (phase << 64 | 1)."""
+    return (round_id // 2**64) * 2**64 + 1
+
+
 def settlement_round(history: dict[int, Round], latest: Round | None, t: int, now: int, limits: Limits,
                      decimals: int, decimals_now: int | None = -1,
                      checked: bool = True) -> tuple[str | None, int, int, int]:
@@ -173,11 +186,11 @@ def settlement_round(history: dict[int, Round], latest: Round | None, t: int, no
         return (r is not None and r.round_id == i and r.updated_at != 0
                 and 0 <= r.answered_in_round < 2**80)
 
-    phase_first = (latest.round_id // 2**64) * 2**64 + 1
-    rounds = {i: r for i, r in history.items() if phase_first <= i <= latest.round_id and readable(i)}
+    first = phase_first(latest.round_id)
+    rounds = {i: r for i, r in history.items() if first <= i <= latest.round_id and readable(i)}
     rounds[latest.round_id] = latest
     r_id = min(i for i, r in rounds.items() if r.updated_at >= t)
-    if r_id == phase_first or (r_id - 1) not in rounds:
+    if r_id == first or (r_id - 1) not in rounds:
         return HISTORY_UNAVAILABLE, 0, 0, 0
     r, p = rounds[r_id], rounds[r_id - 1]
     if not checked:
@@ -188,23 +201,15 @@ def settlement_round(history: dict[int, Round], latest: Round | None, t: int, no
         return REASONS[FUTURE_TIMESTAMP], 0, 0, 0
     if r.updated_at - t > limits.heartbeat:
         return REASONS[STALE], 0, 0, 0
-    for rnd, bad in ((r, None), (p, HISTORY_UNAVAILABLE)):
-        if rnd.answer <= 0:
-            return bad or REASONS[NON_POSITIVE], 0, 0, 0
-        wad = scale_to_wad(rnd.answer, decimals)
-        if wad == 0 or wad > MAX_PRICE:
-            return bad or REASONS[OUT_OF_RANGE], 0, 0, 0
-    price = scale_to_wad(r.answer, decimals)
-    if not within(price, scale_to_wad(p.answer, decimals), limits.max_deviation):
+    status, price = answer_status(r.answer, decimals)
+    if status != OK:
+        return REASONS[status], 0, 0, 0
+    status, before = answer_status(p.answer, decimals)
+    if status != OK:
+        return HISTORY_UNAVAILABLE, 0, 0, 0
+    if not within(price, before, limits.max_deviation):
         return REASONS[JUMP], 0, 0, 0
     return None, price, r.updated_at, r.round_id
-
-
-def _valid_wad(answer: int, decimals: int) -> int | None:
-    if answer <= 0:
-        return None
-    wad = scale_to_wad(answer, decimals)
-    return wad if 0 < wad <= MAX_PRICE else None
 
 
 def _confirmed_round(history: dict[int, Round], r: Round, now: int, limits: Limits,
@@ -216,8 +221,8 @@ def _confirmed_round(history: dict[int, Round], r: Round, now: int, limits: Limi
         n = history.get(c.round_id + 1)
         if n is None or n.round_id != c.round_id + 1 or n.updated_at == 0 or c.round_id + 1 >= 2**80:
             return NOT_CONFIRMED, 0, 0, 0
-        price, after = _valid_wad(c.answer, decimals), _valid_wad(n.answer, decimals)
-        if (price is not None and after is not None and c.answered_in_round >= c.round_id
+        (status, price), (status_next, after) = answer_status(c.answer, decimals), answer_status(n.answer, decimals)
+        if (status == OK and status_next == OK and c.answered_in_round >= c.round_id
                 and c.updated_at <= now and within(after, price, limits.max_deviation)):
             return None, price, c.updated_at, c.round_id
         c = n

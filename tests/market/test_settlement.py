@@ -1,14 +1,20 @@
 """settle_expiry / settle_account: the settlement price is the feed's first round stamped at or after expiry,
 proven from the round before it (PriceOracle.settlement_round), recorded by anyone within the window; later
-only by the guardian or admin, who record the same round without its heartbeat and jump checks, and fall back
-to the price accepted now only when the feed's history proves no round; payoffs exactly intrinsic value
-rounded for the protocol."""
+only by the guardian or admin, who record the same round (or the next one its successor confirms) without its
+heartbeat and jump checks, and fall back to the price accepted now only when the feed's history proves no such
+round; payoffs exactly intrinsic value rounded for the protocol."""
 import boa
 
 from reference import market as ref
 from vyopt import market as mk
 
 from .helpers import WAD, buy, now, sell
+
+
+def _settled(env):
+    """The one ExpirySettled event of the market's last call."""
+    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    return ev
 
 
 def _to_expiry(env, i=0, after=60, price=None):
@@ -35,7 +41,7 @@ def test_settle_expiry__unknown_expiry__reverts(env):
 def test_settle_expiry__fresh_price__recorded_once(env):
     e = _to_expiry(env, price=41_000)
     price = env.m.settle_expiry(e, sender=env.a.keeper)
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert price == 41_000 * WAD == env.m.settlement_price(e)
     assert ev.expiry == e and ev.price == price and not ev.late
     with boa.reverts("market: already settled"):
@@ -72,7 +78,7 @@ def test_settle_expiry__after_window__guardian_only(env):
     with boa.reverts("market: settlement window closed"):
         env.m.settle_expiry(e, sender=env.a.keeper)
     env.m.settle_expiry(e, sender=env.p.guardian)
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     # the first round came more than a heartbeat late: recorded without that check once confirmed, flagged
     assert ev.late and ev.unchecked and not ev.fallback and ev.round_id == r
     assert ev.price_time == e + 3601
@@ -84,7 +90,7 @@ def test_settle_expiry__later_rounds__do_not_change_the_recorded_price(env):
         boa.env.time_travel(seconds=600)
         env.p.feed.set_answer(px * 10**8)
     assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_400 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.price_time == e + 30
 
 
@@ -108,7 +114,7 @@ def test_settle_expiry__glitch_round_just_before_expiry__refused_in_window_guard
     with boa.reverts("market: settlement window closed"):
         env.m.settle_expiry(e, sender=env.a.keeper)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_100 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.late and ev.unchecked and not ev.fallback and ev.price_time == e + 60 and ev.round_id == r
 
 
@@ -125,7 +131,7 @@ def test_settle_expiry__crash_across_expiry__guardian_records_the_crash_round_no
     boa.env.time_travel(seconds=20 * 3_600)
     env.p.feed.set_answer(33_500 * 10**8)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 28_000 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.unchecked and not ev.fallback and ev.round_id == r
 
 
@@ -143,7 +149,7 @@ def test_settle_expiry__one_round_glitch_after_expiry__guardian_records_the_roun
         boa.env.time_travel(seconds=1_800)
         env.p.feed.set_answer(40_100 * 10**8)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_000 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.unchecked and not ev.fallback and ev.round_id == r and ev.price_time == e + 120
 
 
@@ -163,7 +169,7 @@ def test_settle_expiry__guardian_gas_limit__never_changes_the_recorded_price(env
                 env.m.settle_expiry(e, sender=env.p.guardian, gas=gas)
             except boa.BoaError:
                 continue
-            (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+            ev = _settled(env)
             seen.add((ev.price, ev.round_id, ev.unchecked, ev.fallback))
     assert seen == {(28_000 * WAD, env.p.feed.round_id() - 2, True, False)}, seen
 
@@ -182,7 +188,7 @@ def test_settle_expiry__phase_change_right_after_expiry__guardian_falls_back_to_
     t = now()
     env.p.feed.set_round_data((2 << 64) | 2, 40_400 * 10**8, t, t, (2 << 64) | 2)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_400 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.late and ev.fallback and not ev.unchecked and ev.round_id == 0 and ev.price_time == t
 
 
@@ -191,7 +197,7 @@ def test_settle_expiry__late_with_a_provable_round__guardian_records_the_proven_
     boa.env.time_travel(seconds=3_600)
     env.p.feed.set_answer(40_900 * 10**8)
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_200 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.late and not ev.fallback and ev.price_time == e + 60 and ev.round_id == env.p.feed.round_id() - 1
 
 
@@ -202,7 +208,7 @@ def test_settle_expiry__feed_stopped_after_the_settlement_round__still_settles_a
     boa.env.time_travel(seconds=4 * 3600)
     assert env.p.oracle.peek()[2] == 7                      # stale
     assert env.m.settle_expiry(e, sender=env.p.guardian) == 40_100 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert not ev.fallback and ev.round_id == env.p.feed.round_id()
 
 
@@ -222,7 +228,7 @@ def test_settle_expiry__hundreds_of_rounds_since_expiry__settles_at_the_first(en
         boa.env.time_travel(seconds=10)
         env.p.feed.set_answer((40_000 + k) * 10**8)
     assert env.m.settle_expiry(e, sender=env.a.keeper) == 40_050 * WAD
-    (ev,) = [x for x in env.m.get_logs() if type(x).__name__ == "ExpirySettled"]
+    ev = _settled(env)
     assert ev.round_id == r and not ev.late and not ev.unchecked and not ev.fallback
 
 

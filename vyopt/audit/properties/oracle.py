@@ -102,7 +102,7 @@ def peek_matches_reference(ctx, ex):
 def read_history(backend, feed: str, latest: ref.Round, window: int = HISTORY_WINDOW) -> tuple[dict, bool]:
     """({round id: Round} of the last `window` rounds of the latest round's phase that getRoundData returns, raw,
     as the oracle reads them; whether the window reaches back to the phase's first round)."""
-    first = (latest.round_id >> 64 << 64) | 1
+    first = ref.phase_first(latest.round_id)
     lo = max(first, latest.round_id - window)
     hist = {}
     for rid in range(lo, latest.round_id):
@@ -153,7 +153,7 @@ def settlement_round_matches_reference(ctx, ex):
     if not whole_phase:
         t = max(t, stamps[0] + 1)      # the window holds the round before t: the reference sees the proof
     dec_now = -1 if dec == oracle.feed_decimals() else dec
-    first = max(min(hist), (latest.round_id >> 64 << 64) | 1)
+    first = max(min(hist), ref.phase_first(latest.round_id))
     gaps = [i for i in range(first, latest.round_id) if i not in hist]
     if gaps:   # the contract's search may stop at an unreadable round the reference's proof does not need
         ctx.note(f"{len(gaps)} unreadable rounds among the feed's last {HISTORY_WINDOW}")
